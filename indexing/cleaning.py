@@ -1,0 +1,48 @@
+"""Text cleaning: normalise Unicode and whitespace, drop lines that are not article prose.
+
+The cleaned text is what the store keeps and what every quote is checked against.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Lines that are navigation or syndication boilerplate rather than prose.
+_BOILERPLATE = [
+    re.compile(
+        r"^(also read|read more|related( articles| stories)?|recommended|advertisement|"
+        r"sponsored|share( this( article)?)?|click here.*|subscribe.*|sign up.*|follow us.*)[:.]?$",
+        re.I,
+    ),
+    re.compile(
+        r"^\((only the headline|this (story|article|report) (has|was)).*(syndicated|auto-generated|agency|feed).*\)$",
+        re.I,
+    ),
+    re.compile(r"^(\(?(with inputs from|edited by|written by|reporting by)\b.*\)?)$", re.I),
+]
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def is_boilerplate(line: str) -> bool:
+    """True for a line that is a navigation label or a syndication disclaimer."""
+    return any(pattern.match(line) for pattern in _BOILERPLATE)
+
+
+def normalise(text: str) -> str:
+    """NFC Unicode, one space between words, one line per paragraph, no control characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", _CONTROL.sub("", text))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def clean_text(text: str) -> tuple[str, list[str]]:
+    """The cleaned article text and the boilerplate lines that were dropped (for reports)."""
+    kept, dropped = [], []
+    for line in normalise(text).split("\n"):
+        (dropped if is_boilerplate(line) else kept).append(line)
+    return "\n".join(kept), dropped

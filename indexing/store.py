@@ -1,0 +1,178 @@
+"""The Qdrant store: one client per process, the collection layout, and its safety checks.
+
+Layout (see docs/architecture.md):
+- `<collection>`: one point per chunk. Named vectors: `dense` (mean of the chunk's sentence
+  embeddings), `sentences` (one embedding per sentence, a MAX_SIM multivector), `title`
+  (the article title's embedding) and the sparse `bm25` (IDF modifier). The payload carries the
+  chunk text, its span and its sentence spans in the cleaned article text, and article metadata.
+- `<collection>_articles`: one vector-less point per article holding the cleaned text (quotes are
+  verified against it), metadata, the content hash used for incremental runs and per-term sentence
+  frequencies for sentence-level BM25. It is written after the article's chunks, so it acts as the
+  commit record: a run killed half-way leaves an old or missing record and the next run redoes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from qdrant_client import QdrantClient, models
+
+from indexing.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DENSE, SENTENCES, TITLE, SPARSE = "dense", "sentences", "title", "bm25"
+SCHEMA_VERSION = 1
+_NAMESPACE = uuid.UUID("6f1c2b0e-4d7a-4c53-9a55-1f0e6b7d2c11")
+
+
+class StoreError(RuntimeError):
+    """A store problem users can act on (locked folder, wrong model, unreachable server)."""
+
+
+class StoreLockedError(StoreError):
+    """The embedded store folder is held by another process (usually the running bot)."""
+
+
+class ModelMismatchError(StoreError):
+    """The collection was built with another embedding model."""
+
+
+def chunk_point_id(article_id: str, chunk_index: int) -> str:
+    """Deterministic id, so reindexing overwrites rather than duplicates."""
+    return str(uuid.uuid5(_NAMESPACE, f"chunk:{article_id}:{chunk_index}"))
+
+
+def article_point_id(article_id: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"article:{article_id}"))
+
+
+def open_client(settings: Settings) -> QdrantClient:
+    """Connect to the Qdrant server (`QDRANT_URL`) or open the embedded folder (`QDRANT_PATH`)."""
+    if settings.qdrant_url:
+        api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=int(settings.qdrant_timeout))
+    settings.qdrant_path.mkdir(parents=True, exist_ok=True)
+    try:
+        return QdrantClient(path=str(settings.qdrant_path))
+    except RuntimeError as error:
+        if "already accessed by another instance" in str(error):
+            raise StoreLockedError(
+                f"The embedded Qdrant store at {settings.qdrant_path} is in use by another process "
+                "(probably the running bot). Reindex from the bot with /reindex, stop the bot first, "
+                "or run a Qdrant server and set QDRANT_URL."
+            ) from None
+        raise
+
+
+@dataclass
+class Store:
+    """The two collections behind one client."""
+
+    client: QdrantClient
+    collection: str
+
+    @property
+    def articles_collection(self) -> str:
+        return f"{self.collection}_articles"
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        return cls(open_client(settings), settings.qdrant_collection)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def exists(self) -> bool:
+        return self.client.collection_exists(self.collection) and self.client.collection_exists(
+            self.articles_collection
+        )
+
+    def metadata(self) -> dict:
+        """What the collection records about how it was built (model, dimension, schema)."""
+        if not self.client.collection_exists(self.collection):
+            return {}
+        return dict(self.client.get_collection(self.collection).config.metadata or {})
+
+    def ensure(self, model_name: str, dimension: int, recreate: bool = False) -> bool:
+        """Create the collections on first use; refuse a different model unless `recreate`.
+
+        Returns True when the collections were (re)created.
+        """
+        if recreate:
+            for name in (self.collection, self.articles_collection):
+                if self.client.collection_exists(name):
+                    self.client.delete_collection(name)
+        if self.exists():
+            meta = self.metadata()
+            if meta.get("model") != model_name or meta.get("dimension") != dimension:
+                raise ModelMismatchError(
+                    f"Collection '{self.collection}' was built with model {meta.get('model')!r} "
+                    f"({meta.get('dimension')} dims) but EMBEDDING_MODEL is {model_name!r} ({dimension} dims). "
+                    "Run `python -m indexing --recreate` to rebuild it with the new model."
+                )
+            return False
+        metadata = {"model": model_name, "dimension": dimension, "schema": SCHEMA_VERSION}
+        if not self.client.collection_exists(self.collection):
+            dense = models.VectorParams(size=dimension, distance=models.Distance.COSINE)
+            self.client.create_collection(
+                self.collection,
+                vectors_config={
+                    DENSE: dense,
+                    TITLE: dense,
+                    SENTENCES: models.VectorParams(
+                        size=dimension,
+                        distance=models.Distance.COSINE,
+                        multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+                        hnsw_config=models.HnswConfigDiff(m=0),  # read back for rescoring, not searched
+                    ),
+                },
+                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                metadata=metadata,
+            )
+        if not self.client.collection_exists(self.articles_collection):
+            self.client.create_collection(self.articles_collection, vectors_config={}, metadata=metadata)
+        self._index_payload()
+        return True
+
+    def _index_payload(self) -> None:
+        """Payload indexes for the filters; the embedded mode ignores them (and says so)."""
+        if self.client._client.__class__.__name__ == "QdrantLocal":
+            return
+        fields = {
+            "article_id": models.PayloadSchemaType.KEYWORD,
+            "source": models.PayloadSchemaType.KEYWORD,
+            "published": models.PayloadSchemaType.DATETIME,
+        }
+        for collection in (self.collection, self.articles_collection):
+            for name, schema in fields.items():
+                self.client.create_payload_index(collection, name, field_schema=schema)
+
+    def article_records(self, with_text: bool = False) -> Iterator[models.Record]:
+        """Every article record (the commit markers), without the heavy fields unless asked."""
+        exclude = [] if with_text else ["text", "term_df"]
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.articles_collection,
+                limit=256,
+                offset=offset,
+                with_payload=models.PayloadSelectorExclude(exclude=exclude) if exclude else True,
+                with_vectors=False,
+            )
+            yield from records
+            if offset is None:
+                break
+
+    def count_articles(self) -> int:
+        if not self.exists():
+            return 0
+        return self.client.count(self.articles_collection, exact=True).count
+
+    def count_chunks(self) -> int:
+        if not self.exists():
+            return 0
+        return self.client.count(self.collection, exact=True).count
