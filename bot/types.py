@@ -1,0 +1,57 @@
+"""What the answer side returns: shared by the pipeline, the command line and the Telegram front end."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given (empty, too long); the message is for the user."""
+
+
+class EmptyCollectionError(RuntimeError):
+    """Nothing is indexed yet; the message tells the user how to index."""
+
+
+@dataclass
+class Quote:
+    """One verbatim sentence (two adjacent at most) from a stored article, with its source."""
+
+    text: str
+    article_id: str
+    title: str
+    url: str | None
+    source: str | None
+    published: str | None
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ArticleRef:
+    """An article named without quoting it (closest matches when abstaining, /sources)."""
+
+    article_id: str
+    title: str
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+    score: float | None = None
+
+
+@dataclass
+class Answer:
+    """The reply to one question."""
+
+    question: str
+    answer: str
+    abstained: bool
+    quotes: list[Quote] = field(default_factory=list)
+    more_quotes: list[Quote] = field(default_factory=list)  # next best, for "More quotes"
+    closest: list[ArticleRef] = field(default_factory=list)  # when abstaining
+    latency_ms: float = 0.0
+    generated: bool = False  # True when an LLM wrote `answer` from the quotes
