@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=1, ge=0, le=49)
     max_file_bytes: int = Field(default=5_000_000, ge=1)
     fetch_timeout: float = Field(default=20.0, gt=0)
-    user_agent: str = "quote-bot/0.1 (+https://github.com/)"
+    user_agent: str = "quote-bot/0.1"
+    reindex_interval: int = Field(default=3600, ge=0)  # seconds between runs of `python -m indexing.schedule`
 
     # Answering
     max_question_chars: int = Field(default=500, ge=10)

@@ -54,6 +54,7 @@ def open_client(settings: Settings) -> QdrantClient:
     """Connect to the Qdrant server (`QDRANT_URL`) or open the embedded folder (`QDRANT_PATH`)."""
     if settings.qdrant_url:
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        api_key = api_key or None  # an empty QDRANT_API_KEY means no key
         return QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=int(settings.qdrant_timeout))
     settings.qdrant_path.mkdir(parents=True, exist_ok=True)
     try:
