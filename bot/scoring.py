@@ -1,0 +1,218 @@
+"""Sentence scoring: per-signal features for every candidate sentence, fused linearly.
+
+Signals (all computed from what retrieval returned: no re-encoding of sentences):
+- `cos`: dense cosine of the question with the sentence embedding;
+- `bm25`: sentence-level BM25 (IDF from the aggregated `term_df`), max-normalised over the candidates,
+  and `coverage`: the share of the question's IDF mass the sentence contains (absolute, used to abstain);
+- `nb_cos` / `nb_bm25`: the same signals of the previous and next sentences (context);
+- `title`: cosine of the question with the article title; `art`: best cosine in the same article;
+- answer type: who / when / how many / where questions against names, dates, numbers, places in the sentence;
+- length: penalties for very short or very long sentences.
+Weights were fitted on the tuning half of the SQuAD benchmark only (see docs/quality.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexing.sparse import K1, tokenize
+
+B_SENT = 0.75
+
+# Fitted on the tuning half (even article index) of benchmarks/bench_quality.py; see docs/quality.md.
+WEIGHTS: dict[str, float] = {
+    "cos": 1.0,
+    "bm25": 0.45,
+    "coverage": 0.3,
+    "nb_cos": 0.15,
+    "nb_bm25": 0.1,
+    "title": 0.1,
+    "art": 0.1,
+    "type_match": 0.1,
+    "type_miss": -0.1,
+    "novel": 0.05,
+    "short": -0.2,
+    "long": -0.1,
+}
+FEATURES = list(WEIGHTS)
+
+# Default abstain threshold on the confidence (see `confidence`); calibrated in docs/quality.md.
+DEFAULT_ABSTAIN_THRESHOLD = 0.35
+
+
+@dataclass
+class SentenceCandidate:
+    """One candidate sentence of a retrieved chunk, with its features and fused score."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    position: int  # index of the sentence in its article (by order of start offsets seen)
+    title: str
+    url: str | None
+    source: str | None
+    published: str | None
+    content_hash: str
+    vector: np.ndarray
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+    confidence: float = 0.0
+
+
+# --- question analysis -----------------------------------------------------------------------------------
+
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
+_MONTH = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?"
+)
+_DATE_WORDS = re.compile(r"\b(century|centuries|decade|BC|AD|BCE|CE|today|yesterday|Monday|Tuesday|Wednesday|"
+                         r"Thursday|Friday|Saturday|Sunday|season|era|period|age)\b", re.I)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+                     r"thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|percent)\b", re.I)
+_CAPWORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’\-]+")
+_PLACE_CUE = re.compile(r"\b(in|at|near|from|to|into|across|between)\s+(the\s+)?[A-Z]")
+
+_QTYPES = [
+    ("number", re.compile(r"\bhow (many|much|long|old|far|big|large|high|tall|often|fast|deep|wide)\b|"
+                          r"\bwhat (percentage|percent|proportion|number|amount|fraction|size)\b|\bwhat was the (population|cost|price)\b", re.I)),
+    ("date", re.compile(r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|era|period)\b|"
+                        r"\bwhich (year|years|date|day|month|century|decade)\b|\bhow long ago\b|\bsince when\b", re.I)),
+    ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (person|man|woman|company|organi[sz]ation|group|team)\b|"
+                          r"\bwhich (person|man|woman|company|organi[sz]ation|group|team)\b", re.I)),
+    ("place", re.compile(r"\bwhere\b|\bwhat (country|city|state|place|region|area|continent|location|town|river)\b|"
+                         r"\bwhich (country|city|state|place|region|area|continent|location|town|river)\b|\bin what\b", re.I)),
+]
+
+
+def question_type(question: str) -> str | None:
+    """The kind of answer a question asks for: number, date, person, place or None."""
+    for name, pattern in _QTYPES:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def _capitalised(text: str) -> set[str]:
+    return {match.group().lower() for match in _CAPWORD.finditer(text)}
+
+
+def has_type(text: str, qtype: str, question_caps: set[str]) -> bool:
+    """Does `text` contain an answer of kind `qtype` not already named in the question?"""
+    if qtype == "date":
+        return bool(_YEAR.search(text) or _MONTH.search(text) or _DATE_WORDS.search(text))
+    if qtype == "number":
+        return bool(_NUMBER.search(text))
+    if qtype == "person":
+        return bool(_capitalised(text) - question_caps)
+    if qtype == "place":
+        return bool(_PLACE_CUE.search(text)) and bool(_capitalised(text) - question_caps)
+    return False
+
+
+# --- BM25 ---------------------------------------------------------------------------------------------------
+
+
+def bm25_scores(query_terms: list[str], sentences_terms: list[list[str]], idf: dict[str, float], avg_len: float) -> np.ndarray:
+    """Sentence-level BM25 of each tokenised sentence against the distinct query terms."""
+    out = np.zeros(len(sentences_terms), dtype=np.float32)
+    query = set(query_terms)
+    for row, terms in enumerate(sentences_terms):
+        if not terms:
+            continue
+        norm = K1 * (1 - B_SENT + B_SENT * len(terms) / avg_len)
+        counts: dict[str, int] = {}
+        for term in terms:
+            if term in query:
+                counts[term] = counts.get(term, 0) + 1
+        out[row] = sum(idf[t] * tf * (K1 + 1) / (tf + norm) for t, tf in counts.items())
+    return out
+
+
+# --- fusion -------------------------------------------------------------------------------------------------
+
+
+def compute_features(
+    question: str,
+    question_vec: np.ndarray,
+    candidates: list[SentenceCandidate],
+    title_cos: dict[str, float],
+    idf_of,
+    avg_len: float,
+) -> np.ndarray:
+    """Fill `features` of each candidate; returns the feature matrix (rows = candidates, cols = FEATURES)."""
+    if not candidates:
+        return np.zeros((0, len(FEATURES)), dtype=np.float32)
+    q_terms = sorted(set(tokenize(question)))
+    idf = {term: idf_of(term) for term in q_terms}
+    idf_total = sum(idf.values()) or 1.0
+    terms = [tokenize(c.text) for c in candidates]
+    matrix = np.stack([c.vector for c in candidates])
+    cos = matrix @ question_vec
+    bm25 = bm25_scores(q_terms, terms, idf, avg_len)
+    bm25_max = float(bm25.max()) if len(bm25) else 0.0
+    bm25_n = bm25 / bm25_max if bm25_max > 0 else bm25
+    coverage = np.array([sum(idf[t] for t in set(ts) if t in idf) / idf_total for ts in terms], dtype=np.float32)
+
+    index = {(c.article_id, c.position): row for row, c in enumerate(candidates)}
+    art_best: dict[str, float] = {}
+    for row, c in enumerate(candidates):
+        art_best[c.article_id] = max(art_best.get(c.article_id, -1.0), float(cos[row]))
+
+    qtype = question_type(question)
+    q_caps = _capitalised(question) | {w.lower() for w in re.findall(r"[A-Za-z][\w'’\-]*", question)}
+    q_words = set(q_terms)
+    feats = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
+    for row, c in enumerate(candidates):
+        neighbours = [index.get((c.article_id, c.position + d)) for d in (-1, 1)]
+        nb_cos = max((float(cos[n]) for n in neighbours if n is not None), default=0.0)
+        nb_bm = max((float(bm25_n[n]) for n in neighbours if n is not None), default=0.0)
+        n_words = len(c.text.split())
+        match = has_type(c.text, qtype, q_caps) if qtype else False
+        novel = len(set(terms[row]) - q_words) / max(len(set(terms[row])), 1)
+        values = {
+            "cos": float(cos[row]),
+            "bm25": float(bm25_n[row]),
+            "coverage": float(coverage[row]),
+            "nb_cos": nb_cos,
+            "nb_bm25": nb_bm,
+            "title": title_cos.get(c.article_id, 0.0),
+            "art": art_best[c.article_id],
+            "type_match": 1.0 if (qtype and match) else 0.0,
+            "type_miss": 1.0 if (qtype and not match) else 0.0,
+            "novel": novel,
+            "short": 1.0 if n_words < 6 else 0.0,
+            "long": max(0.0, (n_words - 45) / 30.0),
+        }
+        c.features = values
+        feats[row] = [values[name] for name in FEATURES]
+    return feats
+
+
+def fuse(candidates: list[SentenceCandidate], feats: np.ndarray, weights: dict[str, float] | None = None) -> None:
+    """Linear fusion into `score`, plus the absolute `confidence` used to abstain."""
+    weights = weights or WEIGHTS
+    w = np.array([weights.get(name, 0.0) for name in FEATURES], dtype=np.float32)
+    scores = feats @ w if len(candidates) else np.zeros(0)
+    for row, c in enumerate(candidates):
+        c.score = float(scores[row])
+        c.confidence = confidence(c.features)
+
+
+def confidence(features: dict[str, float]) -> float:
+    """Absolute evidence that a sentence answers: cosine and question-term coverage (not max-normalised)."""
+    return 0.5 * features.get("cos", 0.0) + 0.5 * features.get("coverage", 0.0)
+
+
+def normalise_text(text: str) -> str:
+    """Key for "the same sentence" (syndicated copies): lower case, words only."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
