@@ -13,12 +13,15 @@ Weights were fitted on the tuning half of the SQuAD benchmark only (see docs/qua
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.lexicon import canon
+from bot.types import Quote
 from indexing.sparse import K1, tokenize
 
 B_SENT = 0.75
@@ -28,12 +31,24 @@ WEIGHTS: dict[str, float] = {
     "cos": 1.0,
     "bm25": 0.45,
     "coverage": 0.3,
+    "bigram": 0.1,
     "nb_cos": 0.15,
     "nb_bm25": 0.1,
     "title": 0.1,
     "art": 0.1,
     "type_match": 0.1,
     "type_miss": -0.1,
+    "m_date": 0.0,
+    "m_number": 0.0,
+    "m_person": 0.0,
+    "m_place": 0.0,
+    "novel_caps": 0.0,
+    "novel_num": 0.0,
+    "rrf": 0.0,
+    "nb_cov": 0.0,
+    "art_bm25": 0.0,
+    "proximity": 0.0,
+    "cos_x_cov": 0.0,
     "novel": 0.05,
     "short": -0.2,
     "long": -0.1,
@@ -52,7 +67,9 @@ class SentenceCandidate:
     start: int
     end: int
     text: str
-    position: int  # index of the sentence in its article (by order of start offsets seen)
+    prev_start: int | None  # start offset of the previous / next sentence, when known
+    next_start: int | None
+    gap_after: str | None  # the exact text between this sentence and the next one, when known
     title: str
     url: str | None
     source: str | None
@@ -71,22 +88,52 @@ _MONTH = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?"
 )
-_DATE_WORDS = re.compile(r"\b(century|centuries|decade|BC|AD|BCE|CE|today|yesterday|Monday|Tuesday|Wednesday|"
-                         r"Thursday|Friday|Saturday|Sunday|season|era|period|age)\b", re.I)
-_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-                     r"thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|percent)\b", re.I)
+_DATE_WORDS = re.compile(
+    r"\b(century|centuries|decade|BC|AD|BCE|CE|today|yesterday|Monday|Tuesday|Wednesday|"
+    r"Thursday|Friday|Saturday|Sunday|season|era|period|age)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|percent)\b",
+    re.I,
+)
 _CAPWORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’\-]+")
 _PLACE_CUE = re.compile(r"\b(in|at|near|from|to|into|across|between)\s+(the\s+)?[A-Z]")
 
 _QTYPES = [
-    ("number", re.compile(r"\bhow (many|much|long|old|far|big|large|high|tall|often|fast|deep|wide)\b|"
-                          r"\bwhat (percentage|percent|proportion|number|amount|fraction|size)\b|\bwhat was the (population|cost|price)\b", re.I)),
-    ("date", re.compile(r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|era|period)\b|"
-                        r"\bwhich (year|years|date|day|month|century|decade)\b|\bhow long ago\b|\bsince when\b", re.I)),
-    ("person", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (person|man|woman|company|organi[sz]ation|group|team)\b|"
-                          r"\bwhich (person|man|woman|company|organi[sz]ation|group|team)\b", re.I)),
-    ("place", re.compile(r"\bwhere\b|\bwhat (country|city|state|place|region|area|continent|location|town|river)\b|"
-                         r"\bwhich (country|city|state|place|region|area|continent|location|town|river)\b|\bin what\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|long|old|far|big|large|high|tall|often|fast|deep|wide)\b|"
+            r"\bwhat (percentage|percent|proportion|number|amount|fraction|size)\b|\bwhat was the (population|cost|price)\b",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\bwhen\b|\bwhat (year|years|date|day|month|century|decade|time|era|period)\b|"
+            r"\bwhich (year|years|date|day|month|century|decade)\b|\bhow long ago\b|\bsince when\b",
+            re.I,
+        ),
+    ),
+    (
+        "person",
+        re.compile(
+            r"\bwho\b|\bwhom\b|\bwhose\b|\bwhat (person|man|woman|company|organi[sz]ation|group|team)\b|"
+            r"\bwhich (person|man|woman|company|organi[sz]ation|group|team)\b",
+            re.I,
+        ),
+    ),
+    (
+        "place",
+        re.compile(
+            r"\bwhere\b|\bwhat (country|city|state|place|region|area|continent|location|town|river)\b|"
+            r"\bwhich (country|city|state|place|region|area|continent|location|town|river)\b|\bin what\b",
+            re.I,
+        ),
+    ),
 ]
 
 
@@ -118,7 +165,9 @@ def has_type(text: str, qtype: str, question_caps: set[str]) -> bool:
 # --- BM25 ---------------------------------------------------------------------------------------------------
 
 
-def bm25_scores(query_terms: list[str], sentences_terms: list[list[str]], idf: dict[str, float], avg_len: float) -> np.ndarray:
+def bm25_scores(
+    query_terms: list[str], sentences_terms: list[list[str]], idf: dict[str, float], avg_len: float
+) -> np.ndarray:
     """Sentence-level BM25 of each tokenised sentence against the distinct query terms."""
     out = np.zeros(len(sentences_terms), dtype=np.float32)
     query = set(query_terms)
@@ -148,10 +197,10 @@ def compute_features(
     """Fill `features` of each candidate; returns the feature matrix (rows = candidates, cols = FEATURES)."""
     if not candidates:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
-    q_terms = sorted(set(tokenize(question)))
+    q_terms = sorted({canon(t) for t in tokenize(question)})
     idf = {term: idf_of(term) for term in q_terms}
     idf_total = sum(idf.values()) or 1.0
-    terms = [tokenize(c.text) for c in candidates]
+    terms = [[canon(t) for t in tokenize(c.text)] for c in candidates]
     matrix = np.stack([c.vector for c in candidates])
     cos = matrix @ question_vec
     bm25 = bm25_scores(q_terms, terms, idf, avg_len)
@@ -159,32 +208,59 @@ def compute_features(
     bm25_n = bm25 / bm25_max if bm25_max > 0 else bm25
     coverage = np.array([sum(idf[t] for t in set(ts) if t in idf) / idf_total for ts in terms], dtype=np.float32)
 
-    index = {(c.article_id, c.position): row for row, c in enumerate(candidates)}
+    index = {(c.article_id, c.start): row for row, c in enumerate(candidates)}
     art_best: dict[str, float] = {}
+    art_bm25: dict[str, float] = {}
     for row, c in enumerate(candidates):
         art_best[c.article_id] = max(art_best.get(c.article_id, -1.0), float(cos[row]))
+        art_bm25[c.article_id] = max(art_bm25.get(c.article_id, 0.0), float(bm25_n[row]))
+    rank_cos = np.empty(len(candidates))
+    rank_cos[np.argsort(-cos)] = np.arange(len(candidates))
+    rank_bm = np.empty(len(candidates))
+    rank_bm[np.argsort(-bm25)] = np.arange(len(candidates))
+    q_numbers = set(re.findall(r"\d+", question))
 
     qtype = question_type(question)
     q_caps = _capitalised(question) | {w.lower() for w in re.findall(r"[A-Za-z][\w'’\-]*", question)}
     q_words = set(q_terms)
+    q_seq = [canon(t) for t in tokenize(question)]
+    q_bigrams = set(itertools.pairwise(q_seq))
     feats = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
     for row, c in enumerate(candidates):
-        neighbours = [index.get((c.article_id, c.position + d)) for d in (-1, 1)]
+        neighbours = [index.get((c.article_id, s)) for s in (c.prev_start, c.next_start) if s is not None]
         nb_cos = max((float(cos[n]) for n in neighbours if n is not None), default=0.0)
         nb_bm = max((float(bm25_n[n]) for n in neighbours if n is not None), default=0.0)
         n_words = len(c.text.split())
         match = has_type(c.text, qtype, q_caps) if qtype else False
         novel = len(set(terms[row]) - q_words) / max(len(set(terms[row])), 1)
+        caps = _capitalised(c.text) - q_caps
+        numbers = set(re.findall(r"\d+", c.text)) - q_numbers
+        positions = [i for i, t in enumerate(terms[row]) if t in q_words]
+        proximity = len(positions) / (positions[-1] - positions[0] + 1) if len(positions) > 1 else 0.0
         values = {
             "cos": float(cos[row]),
             "bm25": float(bm25_n[row]),
             "coverage": float(coverage[row]),
+            "bigram": len(q_bigrams & set(zip(terms[row], terms[row][1:], strict=False))) / len(q_bigrams)
+            if q_bigrams
+            else 0.0,
             "nb_cos": nb_cos,
             "nb_bm25": nb_bm,
             "title": title_cos.get(c.article_id, 0.0),
             "art": art_best[c.article_id],
             "type_match": 1.0 if (qtype and match) else 0.0,
             "type_miss": 1.0 if (qtype and not match) else 0.0,
+            "m_date": 1.0 if (qtype == "date" and match) else 0.0,
+            "m_number": 1.0 if (qtype == "number" and match) else 0.0,
+            "m_person": 1.0 if (qtype == "person" and match) else 0.0,
+            "m_place": 1.0 if (qtype == "place" and match) else 0.0,
+            "novel_caps": min(len(caps), 3) / 3.0,
+            "novel_num": 1.0 if numbers else 0.0,
+            "rrf": float(10.0 * (1.0 / (10 + rank_cos[row]) + 1.0 / (10 + rank_bm[row]))),
+            "nb_cov": max((float(coverage[n]) for n in neighbours if n is not None), default=0.0),
+            "art_bm25": art_bm25[c.article_id],
+            "proximity": proximity,
+            "cos_x_cov": float(cos[row]) * float(coverage[row]),
             "novel": novel,
             "short": 1.0 if n_words < 6 else 0.0,
             "long": max(0.0, (n_words - 45) / 30.0),
@@ -207,6 +283,30 @@ def fuse(candidates: list[SentenceCandidate], feats: np.ndarray, weights: dict[s
 def confidence(features: dict[str, float]) -> float:
     """Absolute evidence that a sentence answers: cosine and question-term coverage (not max-normalised)."""
     return 0.5 * features.get("cos", 0.0) + 0.5 * features.get("coverage", 0.0)
+
+
+@dataclass
+class CandidatePool:
+    """The retriever's output: candidate sentences and the title vectors of their articles.
+
+    Read-only once built; `__deepcopy__` returns the same object, because Haystack deep-copies every
+    component output element by element, which cost more than the scoring itself.
+    """
+
+    candidates: list[SentenceCandidate] = field(default_factory=list)
+    titles: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __deepcopy__(self, memo: dict) -> CandidatePool:
+        return self
+
+
+@dataclass
+class QuoteDraft:
+    """A quote chosen by the selector, not yet verified against the stored article text."""
+
+    quote: Quote
+    content_hash: str
+    confidence: float
 
 
 def normalise_text(text: str) -> str:

@@ -20,6 +20,15 @@ _BOILERPLATE = [
         re.I,
     ),
     re.compile(r"^(\(?(with inputs from|edited by|written by|reporting by)\b.*\)?)$", re.I),
+    # "Also Read: <headline>" / "Also Read | <headline>" teasers for other stories
+    re.compile(r"^\(?(also read|read also|also see|read more|related|must read)\s*[:|\-–—]\s*.{0,160}\)?$", re.I),
+    re.compile(
+        r"^(story continues below( advertisement)?|continue reading( below)?|skip to (main )?content|"
+        r"(download|get) (the|our) .{0,40}app.{0,40}|(share|tweet|post) (on|to|this on) .{0,40}|"
+        r"((first )?published|(last )?updated)( on| at)?: .{0,60}|(first published|last updated) (on|at) .{0,60}|"
+        r"(copyright )?(©|\(c\)|copyright) ?\d{4}.{0,80}|all rights reserved\.?)$",
+        re.I,
+    ),
 ]
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")

@@ -26,21 +26,26 @@ def content_hash(article: Article, chunk_sentences: int, chunk_overlap: int) -> 
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def prepare_article(article: Article, chunk_sentences: int = 4, chunk_overlap: int = 1) -> PreparedArticle:
-    """Clean, split into sentences, chunk, and count terms per sentence."""
+def clean_article(article: Article) -> Article:
+    """The article as stored: cleaned text, one-line title. Cheap, so runs hash it before preparing."""
     text, _dropped = clean_text(article.text)
-    title = " ".join(article.title.split()) or article.article_id
     if not text.strip():
         raise EmptyArticleError("no article text after cleaning")
-    cleaned = Article(
+    return Article(
         article_id=article.article_id,
-        title=title,
+        title=" ".join(article.title.split()) or article.article_id,
         text=text,
         url=article.url,
         published=article.published,
         source=article.source,
         origin=article.origin,
     )
+
+
+def prepare_article(article: Article, chunk_sentences: int = 4, chunk_overlap: int = 1) -> PreparedArticle:
+    """Clean, split into sentences, chunk, and count terms per sentence."""
+    cleaned = clean_article(article)
+    text = cleaned.text
     sentences = split_sentences(text)
     chunks = make_chunks(text, sentences, chunk_sentences, chunk_overlap)
     term_df: Counter[str] = Counter()

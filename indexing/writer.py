@@ -13,6 +13,9 @@ from indexing.models import PreparedArticle
 from indexing.sparse import document_vector
 from indexing.store import DENSE, SENTENCES, SPARSE, TITLE, Store, article_point_id, chunk_point_id
 
+UPSERT_BATCH = 256
+PROGRESS_SLICE = 512  # texts per progress report while embedding
+
 
 def _filter_article(article_id: str, keep_hash: str | None = None) -> models.Filter:
     must = [models.FieldCondition(key="article_id", match=models.MatchValue(value=article_id))]
@@ -23,14 +26,30 @@ def _filter_article(article_id: str, keep_hash: str | None = None) -> models.Fil
 
 
 def embed_articles(
-    prepared: list[PreparedArticle], embedder: Embedder, progress: bool = False
+    prepared: list[PreparedArticle],
+    embedder: Embedder,
+    progress: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per article: (sentence embeddings, title embedding), encoded in one batched pass."""
+    """Per article: (sentence embeddings, title embedding), encoded in one batched pass.
+
+    With `on_progress(done, total)` the texts are encoded longest first in slices (the order
+    sentence-transformers would use anyway), reporting after each slice.
+    """
     texts: list[str] = []
     for item in prepared:
         texts.append(item.article.title)
         texts.extend(span.slice(item.article.text) for span in item.sentences)
-    vectors = embedder.encode(texts, progress=progress)
+    if on_progress is None:
+        vectors = embedder.encode(texts, progress=progress)
+    else:
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+        step = PROGRESS_SLICE
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
+            vectors[rows] = embedder.encode([texts[i] for i in rows])
+            on_progress(min(start + step, len(texts)), len(texts))
     out, cursor = [], 0
     for item in prepared:
         title = vectors[cursor]
@@ -76,9 +95,9 @@ def _chunk_points(item: PreparedArticle, sentence_vectors: np.ndarray, title_vec
     return points
 
 
-def article_payload(item: PreparedArticle) -> dict:
+def article_payload(item: PreparedArticle, extra: dict | None = None) -> dict:
     article = item.article
-    return {
+    return (extra or {}) | {
         "article_id": article.article_id,
         "title": article.title,
         "url": article.url,
@@ -95,21 +114,51 @@ def article_payload(item: PreparedArticle) -> dict:
     }
 
 
-def write_article(store: Store, item: PreparedArticle, sentence_vectors: np.ndarray, title_vector: np.ndarray) -> int:
+def _record(item: PreparedArticle, extra: dict | None = None) -> models.PointStruct:
+    return models.PointStruct(
+        id=article_point_id(item.article.article_id), vector={}, payload=article_payload(item, extra)
+    )
+
+
+def write_article(
+    store: Store,
+    item: PreparedArticle,
+    sentence_vectors: np.ndarray,
+    title_vector: np.ndarray,
+    extra_payload: dict | None = None,
+) -> int:
     """Upsert the chunks, drop stale ones, then write the article record (the commit marker)."""
-    points = _chunk_points(item, sentence_vectors, title_vector)
-    for start in range(0, len(points), 128):
-        store.client.upsert(store.collection, points[start : start + 128], wait=True)
-    store.client.delete(
-        store.collection,
-        models.FilterSelector(filter=_filter_article(item.article.article_id, keep_hash=item.content_hash)),
-        wait=True,
+    return write_batch(store, [item], [(sentence_vectors, title_vector)], [extra_payload])
+
+
+def write_batch(
+    store: Store,
+    items: list[PreparedArticle],
+    vectors: list[tuple[np.ndarray, np.ndarray]],
+    extra_payloads: list[dict | None] | None = None,
+) -> int:
+    """Write several articles: all chunks, stale chunks dropped, then the article records.
+
+    One stale-chunk delete and one record upsert per batch instead of per article (the embedded
+    store scans every point for a filtered delete). The flush between chunks and records keeps
+    the commit-marker order even across a power cut.
+    """
+    if not items:
+        return 0
+    points = [
+        point for item, (rows, title) in zip(items, vectors, strict=True) for point in _chunk_points(item, rows, title)
+    ]
+    for start in range(0, len(points), UPSERT_BATCH):
+        store.client.upsert(store.collection, points[start : start + UPSERT_BATCH], wait=True)
+    stale = models.Filter(
+        should=[_filter_article(item.article.article_id, keep_hash=item.content_hash) for item in items]
     )
-    store.client.upsert(
-        store.articles_collection,
-        [models.PointStruct(id=article_point_id(item.article.article_id), vector={}, payload=article_payload(item))],
-        wait=True,
-    )
+    store.client.delete(store.collection, models.FilterSelector(filter=stale), wait=True)
+    store.flush(store.collection)
+    extras = extra_payloads or [None] * len(items)
+    records = [_record(item, extra) for item, extra in zip(items, extras, strict=True)]
+    store.client.upsert(store.articles_collection, records, wait=True)
+    store.flush(store.articles_collection)
     return len(points)
 
 

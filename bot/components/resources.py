@@ -15,6 +15,7 @@ from pathlib import Path
 
 from qdrant_client import models
 
+from bot.lexicon import canon
 from indexing.settings import Settings
 from indexing.store import Store
 
@@ -40,8 +41,8 @@ def unregister_store(store: Store) -> None:
         for key, value in list(_stores.items()):
             if value is store:
                 del _stores[key]
-                _stats.pop(id(store), None)
-                _texts.pop(id(store), None)
+                for cache in (_stats, _texts, _mirrors):
+                    cache.pop(id(store), None)
 
 
 def get_store(settings: Settings) -> Store:
@@ -76,6 +77,21 @@ class CorpusStats:
 
 _stats: dict[int, CorpusStats] = {}
 _texts: dict[int, dict[str, str]] = {}
+_mirrors: dict[int, object] = {}
+
+
+def sparse_mirror(store: Store):
+    """The in-memory `bm25` mirror of `store` (embedded mode), loaded once."""
+    from .sparse_index import SparseMirror
+
+    mirror = _mirrors.get(id(store))
+    if mirror is None:
+        mirror = _mirrors[id(store)] = SparseMirror.load(store)
+    return mirror
+
+
+def is_embedded(store: Store) -> bool:
+    return store.client._client.__class__.__name__ == "QdrantLocal"
 
 
 def corpus_stats(store: Store) -> CorpusStats:
@@ -99,6 +115,7 @@ def corpus_stats(store: Store) -> CorpusStats:
                 payload = record.payload or {}
                 stats.n_sentences += int(payload.get("n_sentences") or 0)
                 for term, count in (payload.get("term_df") or {}).items():
+                    term = canon(term)
                     stats.df[term] = stats.df.get(term, 0) + int(count)
                     total_terms += int(count)
             if offset is None:
@@ -131,9 +148,8 @@ def article_texts(store: Store, wanted: dict[str, str]) -> dict[str, str]:
 
 def refresh(store: Store | None = None) -> None:
     """Drop cached statistics and texts (after a reindex)."""
-    if store is None:
-        _stats.clear()
-        _texts.clear()
-    else:
-        _stats.pop(id(store), None)
-        _texts.pop(id(store), None)
+    for cache in (_stats, _texts, _mirrors):
+        if store is None:
+            cache.clear()
+        else:
+            cache.pop(id(store), None)

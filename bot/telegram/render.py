@@ -17,8 +17,6 @@ from bot.types import Answer, ArticleRef, Quote
 
 MAX_MESSAGE_CHARS = 4096
 
-_INLINE_TAG = re.compile(r"^<(?P<tag>[a-z]+)(?P<attrs>[^>]*)>(?P<body>.*)</(?P=tag)>$", re.S)
-
 
 def esc(text: object) -> str:
     """Escape text for Telegram HTML (only &, < and > are special outside attributes)."""
@@ -79,34 +77,58 @@ def quote_block(quote: Quote) -> str:
     return f"<blockquote>{esc(quote.text)}</blockquote>\n{source_line(quote)}"
 
 
-def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None) -> list[str]:
+def quote_blocks(quote: Quote, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """A quote as one block, or, if it cannot fit in one message, as several blockquotes (source after the last)."""
+    block = quote_block(quote)
+    if len(block) <= limit:
+        return [block]
+    source = source_line(quote)
+    wrapper = len("<blockquote></blockquote>")
+    blocks = [f"<blockquote>{piece}</blockquote>" for piece in cut_text(quote.text, limit - wrapper)]
+    if len(blocks[-1]) + 1 + len(source) <= limit:
+        blocks[-1] += "\n" + source
+    else:
+        blocks.append(source)
+    return blocks
+
+
+def text_blocks(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Plain text, escaped, as one block or cut into several that each fit."""
+    return cut_text(text, limit)
+
+
+def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """The answer as blocks: the answer text (or 'not found' with the closest articles), then the quotes."""
     blocks: list[str] = []
     quotes = answer.quotes if quotes is None else quotes
     if answer.abstained or not quotes:
         text = answer.answer.strip() or "I couldn't find an answer to that in the articles."
-        blocks.append(esc(text))
+        blocks.extend(text_blocks(text, limit))
         if answer.closest:
             lines = ["<b>Closest articles:</b>"]
             lines.extend(f"• {source_line(ref).removeprefix('— ')}" for ref in answer.closest)
             blocks.append("\n".join(lines))
         return blocks
-    if answer.answer.strip():
-        blocks.append(esc(answer.answer.strip()))
-    blocks.extend(quote_block(quote) for quote in quotes)
+    text = answer.answer.strip()
+    if text and " ".join(text.split()) not in {" ".join(quote.text.split()) for quote in quotes}:
+        blocks.extend(text_blocks(text, limit))
+    else:  # an extractive answer is the best quote itself: do not print it twice
+        blocks.append("<b>From the articles:</b>")
+    for quote in quotes:
+        blocks.extend(quote_blocks(quote, limit))
     return blocks
 
 
 def render_answer(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """The reply to a question, as one or more HTML messages."""
-    return split_blocks(answer_blocks(answer), limit)
+    return split_blocks(answer_blocks(answer, limit=limit), limit)
 
 
 def render_more_quotes(quotes: Sequence[Quote], limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """The next quotes for a question (the "More quotes" button)."""
     if not quotes:
         return ["No more quotes for this question."]
-    return split_blocks([quote_block(quote) for quote in quotes], limit)
+    return split_blocks([block for quote in quotes for block in quote_blocks(quote, limit)], limit)
 
 
 def render_sources(articles: Sequence[ArticleRef], page: int, per_page: int) -> str:
@@ -123,14 +145,14 @@ def render_sources(articles: Sequence[ArticleRef], page: int, per_page: int) -> 
 
 
 def split_blocks(blocks: Iterable[str], limit: int = MAX_MESSAGE_CHARS, separator: str = "\n\n") -> list[str]:
-    """Pack blocks into messages of at most `limit` characters, splitting only between blocks.
+    """Pack HTML blocks into messages of at most `limit` characters, splitting only between blocks.
 
-    A block longer than `limit` on its own is cut with `split_block`.
+    A block still longer than `limit` (a huge list) is cut between its lines, whose tags never span lines.
     """
     messages: list[str] = []
     current = ""
     for block in blocks:
-        pieces = [block] if len(block) <= limit else split_block(block, limit)
+        pieces = [block] if len(block) <= limit else _split_lines(block, limit)
         for piece in pieces:
             if not current:
                 current = piece
@@ -144,41 +166,31 @@ def split_blocks(blocks: Iterable[str], limit: int = MAX_MESSAGE_CHARS, separato
     return messages
 
 
-def split_block(block: str, limit: int) -> list[str]:
-    """Cut one oversized block line by line; an oversized line wrapped in a single tag is cut inside its text."""
+def _split_lines(block: str, limit: int) -> list[str]:
     pieces: list[str] = []
     for line in block.split("\n"):
         if len(line) <= limit:
             pieces.append(line)
-            continue
-        match = _INLINE_TAG.match(line)
-        if match and "<" not in match.group("body"):
-            opening, closing = f"<{match.group('tag')}{match.group('attrs')}>", f"</{match.group('tag')}>"
-            pieces.extend(opening + part + closing for part in _cut_escaped(match.group("body"), limit - len(opening) - len(closing)))
-        elif "<" not in line:
-            pieces.extend(_cut_escaped(line, limit))
-        else:  # mixed markup on one huge line: drop the tags rather than break one
-            pieces.extend(_cut_escaped(esc(_strip_tags(line)), limit))
+        else:  # one enormous line: keep its text, drop its markup rather than cut a tag
+            pieces.extend(cut_text(html.unescape(re.sub(r"<[^>]+>", "", line)), limit))
     return split_blocks(pieces, limit, separator="\n")
 
 
-def _strip_tags(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
-def _cut_escaped(text: str, limit: int) -> list[str]:
-    """Cut escaped text into pieces of at most `limit` characters, at whitespace when possible, never inside an entity."""
+def cut_text(text: str, limit: int) -> list[str]:
+    """Escape `text` and cut it into pieces of at most `limit` escaped characters, at whitespace when possible."""
     limit = max(limit, 16)
     pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-            amp = text.rfind("&", 0, cut)
-            if amp != -1 and ";" not in text[amp:cut]:
-                cut = amp or limit  # do not split an entity such as &amp;
-        pieces.append(text[:cut].rstrip())
+    text = text.strip()
+    while text:
+        escaped = esc(text)
+        if len(escaped) <= limit:
+            pieces.append(escaped)
+            break
+        size = limit
+        while len(esc(text[:size])) > limit:  # entities make the escaped text longer
+            size -= max(1, (len(esc(text[:size])) - limit) // 5)
+        space = max(text.rfind(" ", 0, size + 1), text.rfind("\n", 0, size + 1))
+        cut = space if space > size // 2 else size
+        pieces.append(esc(text[:cut].rstrip()))
         text = text[cut:].lstrip()
-    if text:
-        pieces.append(text)
-    return pieces
+    return [piece for piece in pieces if piece]

@@ -1,0 +1,36 @@
+"""Extractive answer text: the best quoted sentence, trimmed to its answering clause where that is clear."""
+
+from __future__ import annotations
+
+import re
+
+from bot.scoring import has_type, question_type
+from indexing.sparse import tokenize
+
+_CLAUSE_SPLIT = re.compile(r"(?<=[;:])\s+|\s+[—–]\s+|,\s+(?=(?:but|while|whereas|although|though|and|which)\b)")
+MIN_CLAUSE_WORDS = 5
+
+ABSTAIN_TEXT = "I could not find an answer to that in the indexed articles."
+
+
+def extractive_answer(question: str, sentence: str) -> str:
+    """`sentence`, or the one clause of it that holds the question's terms (and answer type) when clear."""
+    sentence = " ".join(sentence.split())
+    clauses = [c.strip(" ,;:") for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip(" ,;:")]
+    if len(clauses) < 2:
+        return sentence
+    terms = set(tokenize(question))
+    qtype = question_type(question)
+    caps = {w.lower() for w in re.findall(r"[A-Za-z][\w'’\-]*", question)}
+
+    def value(clause: str) -> float:
+        overlap = len(terms & set(tokenize(clause)))
+        return overlap + (0.5 if qtype and has_type(clause, qtype, caps) else 0.0)
+
+    scored = sorted(((value(c), i, c) for i, c in enumerate(clauses)), reverse=True)
+    best_value, _, best = scored[0]
+    second = scored[1][0]
+    if best_value < 1 or best_value - second < 1 or len(best.split()) < MIN_CLAUSE_WORDS:
+        return sentence
+    best = best[0].upper() + best[1:]
+    return best if best[-1] in ".!?\"'”" else best + "."

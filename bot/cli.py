@@ -1,0 +1,259 @@
+"""Command line: `python -m bot ask|chat|run`.
+
+Exit codes: 0 ok; 2 usage error; 3 bad question (empty or longer than MAX_QUESTION_CHARS);
+4 nothing indexed (empty or missing collection); 5 configuration or store problem (a bad setting,
+the embedded store locked by another process); 130 interrupted.
+With `ask --jsonl`, a bad question only marks its own line (`"error"`), the run goes on and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+from bot.types import Answer, EmptyCollectionError, QuestionError
+
+EXIT_OK, EXIT_USAGE, EXIT_QUESTION, EXIT_EMPTY, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+
+TELEGRAM_HINT = (
+    "Tip: to use the bot in Telegram, create one with @BotFather (/newbot), put TELEGRAM_BOT_TOKEN=<token> "
+    "in .env and run `python -m bot run`."
+)
+FOLLOW_UP_STARTS = ("and ", "also ", "what about ", "how about ", "but ", "then ", "so ")
+FOLLOW_UP_WORDS = {"that", "it", "this", "they", "them", "he", "she", "him", "her", "there", "those", "these", "its"}
+
+
+def is_follow_up(question: str) -> bool:
+    """A short question that leans on the previous one ("And when did that happen?")."""
+    text = question.strip().lower()
+    words = [w.strip("?,.!") for w in text.split()]
+    return text.startswith(FOLLOW_UP_STARTS) or (len(words) <= 8 and bool(FOLLOW_UP_WORDS & set(words)))
+
+
+def quote_dict(quote: Any) -> dict[str, Any]:
+    keys = ("text", "article_id", "title", "url", "source", "published", "start", "end", "score")
+    return {key: getattr(quote, key) for key in keys}
+
+
+def answer_record(item_id: Any, question: str, answer: Answer | None, error: str | None = None) -> dict[str, Any]:
+    """One JSONL output line (the documented contract; `error` only when the question was refused)."""
+    record = {
+        "id": item_id,
+        "question": question,
+        "answer": answer.answer if answer else "",
+        "abstained": answer.abstained if answer else True,
+        "quotes": [quote_dict(q) for q in answer.quotes] if answer else [],
+        "latency_ms": answer.latency_ms if answer else 0.0,
+    }
+    if error:
+        record["error"] = error
+    return record
+
+
+def format_answer(answer: Answer, width: int = 100) -> str:
+    """Readable terminal rendering: answer, numbered quotes with title / source / date / url."""
+    lines = [textwrap.fill(answer.answer, width)]
+    if answer.generated:
+        lines[0] += "  (generated from the quotes below)"
+    if answer.abstained:
+        if answer.closest:
+            lines.append("")
+            lines.append("Closest articles:")
+            for ref in answer.closest:
+                lines.append(f"  - {_source_line(ref)}")
+        return "\n".join(lines)
+    for number, quote in enumerate(answer.quotes, 1):
+        lines.append("")
+        body = textwrap.fill(f"“{quote.text}”", width - 5, initial_indent="", subsequent_indent="     ")
+        lines.append(f"[{number}]  {body}")
+        lines.append(f"     — {_source_line(quote)}")
+    return "\n".join(lines)
+
+
+def _source_line(item: Any) -> str:
+    parts = [item.title, item.source, item.published]
+    text = " · ".join(str(p) for p in parts if p)
+    return f"{text}  {item.url}" if item.url else text
+
+
+def _read_jsonl(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not an object")
+            yield number, item, None
+        except ValueError as error:
+            yield number, None, f"line {number}: not a JSON object ({error})"
+
+
+def _open_answerer(settings: Any) -> Any:
+    from bot.pipeline import QuestionAnswerer
+
+    return QuestionAnswerer(settings)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Any) -> int:
+    if not args.jsonl and args.question is None:
+        print("error: give a QUESTION or --jsonl FILE", file=sys.stderr)
+        return EXIT_USAGE
+    filters = {"article_id": args.article, "source": args.source, "date_from": args.date_from, "date_to": args.date_to}
+    if not args.jsonl:
+        qa = None
+        try:
+            from bot.pipeline import QuestionAnswerer
+
+            QuestionAnswerer.validate_text(args.question, settings.max_question_chars)
+            qa = _open_answerer(settings)
+            answer = qa.ask(args.question, top_k=args.top_k, **filters)
+        finally:
+            if qa is not None:
+                qa.close()
+        if args.json:
+            print(json.dumps(answer_record(None, args.question, answer), ensure_ascii=False))
+        else:
+            print(format_answer(answer))
+        return EXIT_OK
+    stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
+    qa = _open_answerer(settings)
+    try:
+        qa.check_collection()
+        done = 0
+        started = time.perf_counter()
+        for _number, item, problem in _read_jsonl(stream):
+            if item is None:
+                print(json.dumps(answer_record(None, "", None, problem), ensure_ascii=False), flush=True)
+                continue
+            question = str(item.get("question") or "")
+            try:
+                answer = qa.ask(question, top_k=args.top_k, **filters)
+                record = answer_record(item.get("id"), question, answer)
+            except QuestionError as error:
+                record = answer_record(item.get("id"), question, None, str(error))
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+            done += 1
+            if done % 100 == 0:
+                print(f"{done} questions, {done / (time.perf_counter() - started):.1f}/s", file=sys.stderr)
+        print(f"answered {done} questions", file=sys.stderr)
+    finally:
+        qa.close()
+        if stream is not sys.stdin:
+            stream.close()
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace, settings: Any, stdin: IO[str] | None = None) -> int:
+    stdin = stdin or sys.stdin
+    if not (settings.telegram_bot_token or os.environ.get("TELEGRAM_BOT_TOKEN")):
+        print(TELEGRAM_HINT)
+    qa = _open_answerer(settings)
+    previous: str | None = None
+    last: Answer | None = None
+    try:
+        qa.check_collection()
+        print("Ask a question about the indexed articles (/sources, /more, /quit; Ctrl-D to leave).")
+        while True:
+            print("> ", end="", flush=True)
+            line = stdin.readline()
+            if not line:
+                print()
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text in ("/quit", "/exit", "/q"):
+                break
+            if text == "/sources":
+                for ref in qa.articles():
+                    print(f"  - {_source_line(ref)}")
+                continue
+            if text == "/more":
+                if last and last.more_quotes:
+                    extra = Answer(last.question, "More quotes:", False, quotes=last.more_quotes)
+                    print(format_answer(extra))
+                else:
+                    print("No more quotes.")
+                continue
+            context = previous if previous and is_follow_up(text) else None
+            try:
+                last = qa.ask(text, context=context)
+            except QuestionError as error:
+                print(error)
+                continue
+            print(format_answer(last))
+            print()
+            previous = text if context is None else f"{context} {text}"
+    except KeyboardInterrupt:
+        print()
+    finally:
+        qa.close()
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, settings: Any) -> int:
+    from bot.telegram.app import main as run_telegram
+
+    result = run_telegram(settings)
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Answer questions about your articles with verbatim quotes."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (to stderr)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question, or a JSONL file of them")
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument("--jsonl", metavar="FILE", help='read {"id", "question"} lines from FILE ("-" for stdin)')
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.add_argument("--article", help="only this article_id")
+    ask.add_argument("--source", help="only this source")
+    ask.add_argument("--from", dest="date_from", metavar="DATE", help="published on or after (ISO date)")
+    ask.add_argument("--to", dest="date_to", metavar="DATE", help="published on or before (ISO date)")
+    ask.add_argument("--top-k", type=int, default=3, help="quotes to show (default 3)")
+    sub.add_parser("chat", help="interactive chat in the terminal")
+    sub.add_parser("run", help="run the Telegram bot")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (see the module docstring)."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if not args.verbose:
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from indexing.settings import SettingsError, load_settings
+    from indexing.store import StoreError
+
+    try:
+        settings = load_settings()
+        handler = {"ask": cmd_ask, "chat": cmd_chat, "run": cmd_run}[args.command]
+        return handler(args, settings)
+    except SettingsError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CONFIG
+    except QuestionError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_QUESTION
+    except EmptyCollectionError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_EMPTY
+    except StoreError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED

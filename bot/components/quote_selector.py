@@ -1,0 +1,148 @@
+"""Scores every candidate sentence, fuses the signals and picks diverse quotes (best first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from haystack import component, default_from_dict, default_to_dict
+
+from bot.scoring import WEIGHTS, CandidatePool, QuoteDraft, SentenceCandidate, compute_features, fuse, normalise_text
+from bot.types import ArticleRef, Quote
+
+from ._store_params import StoreUser
+from .resources import corpus_stats
+
+SHORT_WORDS = 6  # a sentence shorter than this is quoted together with a neighbour
+MAX_PAIR_WORDS = 50
+
+
+@component
+class QuoteSelector(StoreUser):
+    """Ranks candidate sentences and returns quote drafts: never the same sentence text twice,
+    preferring other articles for later quotes (`diversity` is the score handicap per quote already
+    taken from the same article)."""
+
+    def __init__(
+        self,
+        store_params: dict[str, Any],
+        weights: dict[str, float] | None = None,
+        diversity: float = 0.03,
+        merge_margin: float = 0.3,
+    ) -> None:
+        self.store_params = dict(store_params)
+        self.weights = dict(weights or WEIGHTS)
+        self.diversity = diversity
+        self.merge_margin = merge_margin
+        self._store = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(
+            self,
+            store_params=self.store_params,
+            weights=self.weights,
+            diversity=self.diversity,
+            merge_margin=self.merge_margin,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QuoteSelector:
+        return default_from_dict(cls, data)
+
+    def score(self, question: str, embedding: np.ndarray, pool: CandidatePool) -> list[SentenceCandidate]:
+        """Candidates with features and fused scores, best first."""
+        stats = corpus_stats(self.store)
+        qvec = np.asarray(embedding, dtype=np.float32)
+        title_cos = {aid: float(vec @ qvec) for aid, vec in pool.titles.items()}
+        candidates = pool.candidates
+        feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len)
+        fuse(candidates, feats, self.weights)
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
+
+    @component.output_types(drafts=list[QuoteDraft], confidence=float, closest=list[ArticleRef])
+    def run(
+        self,
+        question: str,
+        embedding: np.ndarray,
+        pool: CandidatePool,
+        limit: int = 12,
+    ) -> dict[str, Any]:
+        ranked = self.score(question, embedding, pool)
+        by_key = {(c.article_id, c.start): c for c in ranked}
+        drafts: list[QuoteDraft] = []
+        seen: set[str] = set()
+        used: dict[str, int] = {}
+        remaining = ranked[: max(limit * 4, 24)]
+        while remaining and len(drafts) < limit:
+            best = max(remaining, key=lambda c: c.score - self.diversity * used.get(c.article_id, 0))
+            remaining.remove(best)
+            key = normalise_text(best.text)
+            if not key or key in seen:
+                continue
+            pair = self._pair(best, by_key)
+            if pair is not None and any(normalise_text(x.text) in seen for x in pair):
+                pair = None
+            for sentence in pair or (best,):
+                seen.add(normalise_text(sentence.text))
+            used[best.article_id] = used.get(best.article_id, 0) + 1
+            drafts.append(self._draft(best, pair))
+        closest: list[ArticleRef] = []
+        for c in ranked:
+            if all(ref.article_id != c.article_id for ref in closest):
+                closest.append(
+                    ArticleRef(c.article_id, c.title, c.url, c.source, c.published, score=round(c.confidence, 4))
+                )
+            if len(closest) == 3:
+                break
+        confidence = drafts[0].confidence if drafts else 0.0
+        return {"drafts": drafts, "confidence": confidence, "closest": closest}
+
+    def _pair(
+        self, c: SentenceCandidate, by_key: dict[tuple[str, int], SentenceCandidate]
+    ) -> tuple[SentenceCandidate, SentenceCandidate] | None:
+        """The two adjacent sentences to quote together, or None to quote `c` alone.
+
+        Two sentences are quoted when `c` is a fragment, or when `c` restates the question without
+        the kind of answer it asks for (a date, a number, a name) and its neighbour holds one and
+        scores within `merge_margin`; the pair must stay under MAX_PAIR_WORDS.
+        """
+        prev = by_key.get((c.article_id, c.prev_start)) if c.prev_start is not None else None
+        nxt = by_key.get((c.article_id, c.next_start)) if c.next_start is not None else None
+        options = []
+        for first, second in ((c, nxt), (prev, c)):
+            if first is None or second is None or first.gap_after is None or "\n" in first.gap_after:
+                continue
+            if len(first.text.split()) + len(second.text.split()) > MAX_PAIR_WORDS:
+                continue
+            other = second if first is c else first
+            if len(c.text.split()) < SHORT_WORDS or len(other.text.split()) < SHORT_WORDS:
+                options.append((other.score + 1.0, first, second))
+            elif (
+                c.features.get("type_miss")
+                and other.features.get("type_match")
+                and other.score >= c.score - self.merge_margin
+            ):
+                options.append((other.score, first, second))
+        if not options:
+            return None
+        _, first, second = max(options, key=lambda o: o[0])
+        return first, second
+
+    @staticmethod
+    def _draft(c: SentenceCandidate, pair: tuple[SentenceCandidate, SentenceCandidate] | None) -> QuoteDraft:
+        text, start, end = c.text, c.start, c.end
+        if pair is not None:
+            first, second = pair
+            text, start, end = first.text + str(first.gap_after) + second.text, first.start, second.end
+        quote = Quote(
+            text=text,
+            article_id=c.article_id,
+            title=c.title,
+            url=c.url,
+            source=c.source,
+            published=c.published,
+            start=start,
+            end=end,
+            score=round(c.score, 4),
+        )
+        return QuoteDraft(quote=quote, content_hash=c.content_hash, confidence=c.confidence)

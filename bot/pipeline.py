@@ -1,0 +1,210 @@
+"""The answer pipeline: the public entry point used by the Telegram front end, the command line and tests.
+
+    question ─┬─ embedder ──────┬─ retriever ── selector ── verifier ── composer ── generator ─ Answer
+              └─ sparse ────────┘   (Qdrant: dense + bm25 chunks, with sentence and title vectors)
+
+`build_pipeline` returns a Haystack `Pipeline` that can be dumped to YAML (`pipeline.dumps()`) and loaded
+back with `load_pipeline` (our components live in `bot.*`, which the loader adds to Haystack's
+deserialization allowlist). The store and the model are runtime resources, rebuilt from the serialised
+settings on first use (see bot/components/resources.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from haystack import Pipeline
+
+from bot.components._store_params import store_params
+from bot.components.composer import AnswerComposer
+from bot.components.embedder import QuestionEmbedder
+from bot.components.generator import QuoteAnswerGenerator
+from bot.components.quote_selector import QuoteSelector
+from bot.components.quote_verifier import QuoteVerifier
+from bot.components.resources import refresh as refresh_resources
+from bot.components.resources import register_store, unregister_store
+from bot.components.retriever import HybridRetriever
+from bot.types import Answer, ArticleRef, EmptyCollectionError, QuestionError
+from indexing.embedding import Embedder
+from indexing.settings import Settings
+from indexing.store import Store
+
+log = logging.getLogger(__name__)
+
+ALLOWED_MODULES = ["bot.*"]
+MORE_QUOTES = 6
+EMPTY_MESSAGE = "No articles are indexed yet. Add articles and run `python -m indexing` (or /reindex in the bot)."
+
+
+def build_pipeline(
+    settings: Settings,
+    store: Store | None = None,
+    embedder: Embedder | None = None,
+    *,
+    dense_top_k: int = 24,
+    sparse_top_k: int = 24,
+    weights: dict[str, float] | None = None,
+) -> Pipeline:
+    """The answer pipeline for `settings`; `store` / `embedder` are reused when given."""
+    if store is not None:
+        register_store(settings, store)
+    params = store_params(settings)
+    question_embedder = QuestionEmbedder(
+        model=embedder.model_name if embedder is not None else settings.embedding_model,
+        device=settings.embedding_device,
+    )
+    if embedder is not None:
+        question_embedder._model = embedder.model
+    from bot.components.sparse_query import SparseQuery
+
+    pipeline = Pipeline()
+    pipeline.add_component("embedder", question_embedder)
+    pipeline.add_component("sparse", SparseQuery())
+    pipeline.add_component("retriever", HybridRetriever(params, dense_top_k=dense_top_k, sparse_top_k=sparse_top_k))
+    pipeline.add_component("selector", QuoteSelector(params, weights=weights))
+    pipeline.add_component("verifier", QuoteVerifier(params))
+    pipeline.add_component("composer", AnswerComposer(settings.abstain_threshold))
+    pipeline.add_component(
+        "generator",
+        QuoteAnswerGenerator(base_url=settings.llm_base_url, model=settings.llm_model, timeout=settings.llm_timeout),
+    )
+    pipeline.connect("embedder.embedding", "retriever.embedding")
+    pipeline.connect("embedder.embedding", "selector.embedding")
+    pipeline.connect("sparse.indices", "retriever.sparse_indices")
+    pipeline.connect("sparse.values", "retriever.sparse_values")
+    pipeline.connect("retriever.pool", "selector.pool")
+    pipeline.connect("selector.drafts", "verifier.drafts")
+    pipeline.connect("selector.confidence", "composer.confidence")
+    pipeline.connect("selector.closest", "composer.closest")
+    pipeline.connect("verifier.quotes", "composer.quotes")
+    pipeline.connect("verifier.more_quotes", "composer.more_quotes")
+    pipeline.connect("composer.answer", "generator.answer")
+    return pipeline
+
+
+def load_pipeline(text: str) -> Pipeline:
+    """Load a pipeline dumped with `pipeline.dumps()` (our `bot.*` modules are allowed)."""
+    return Pipeline.loads(text, allowed_modules=ALLOWED_MODULES)
+
+
+def pipeline_inputs(
+    question: str, *, original: str | None = None, filters: dict[str, str | None] | None = None, top_k: int = 3
+) -> dict[str, Any]:
+    """The `Pipeline.run` input for one question (`original` is the question as asked, for follow-ups)."""
+    return {
+        "embedder": {"text": question},
+        "sparse": {"text": question},
+        "retriever": {"filters": filters},
+        "selector": {"question": question, "limit": top_k + MORE_QUOTES + 3},
+        "verifier": {"top_k": top_k, "more": MORE_QUOTES},
+        "composer": {"question": original or question},
+    }
+
+
+class QuestionAnswerer:
+    """Answers questions over the indexed articles with verbatim quotes (one pipeline, reused)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._owns_store = store is None
+        self.store = store if store is not None else Store.open(settings)
+        self.pipeline = build_pipeline(settings, self.store, embedder)
+        self.pipeline.warm_up()
+        self._has_articles = False
+
+    @staticmethod
+    def validate_text(question: str | None, limit: int) -> str:
+        """The question, whitespace-normalised; raises QuestionError when empty or longer than `limit`."""
+        text = " ".join((question or "").split())
+        if not text:
+            raise QuestionError("Please ask a question, e.g. “Who met the army chief?”")
+        if len(text) > limit:
+            raise QuestionError(f"That question is too long ({len(text)} characters); please keep it under {limit}.")
+        return text
+
+    def validate(self, question: str) -> str:
+        """`validate_text` with this answerer's MAX_QUESTION_CHARS."""
+        return self.validate_text(question, self.settings.max_question_chars)
+
+    def check_collection(self) -> None:
+        """Raise EmptyCollectionError when nothing is indexed (cached once articles are seen)."""
+        if self._has_articles:
+            return
+        if not self.store.exists() or self.store.count_articles() == 0:
+            raise EmptyCollectionError(EMPTY_MESSAGE)
+        self._has_articles = True
+
+    def ask(
+        self,
+        question: str,
+        *,
+        context: str | None = None,
+        article_id: str | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        top_k: int = 3,
+    ) -> Answer:
+        """Answer `question` (with an earlier question as `context` for follow-ups), optionally filtered."""
+        started = time.perf_counter()
+        text = self.validate(question)
+        self.check_collection()
+        query = text
+        if context and context.strip():
+            query = f"{' '.join(context.split())[: self.settings.max_question_chars]} {text}"
+        filters = {"article_id": article_id, "source": source, "date_from": date_from, "date_to": date_to}
+        filters = {k: v for k, v in filters.items() if v} or None
+        result = self.run_raw(query, original=text, filters=filters, top_k=top_k)
+        answer: Answer = result["generator"]["answer"]
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return answer
+
+    def run_raw(
+        self,
+        query: str,
+        *,
+        original: str | None = None,
+        filters: dict[str, str | None] | None = None,
+        top_k: int = 3,
+        include_outputs_from: set[str] | None = None,
+    ) -> dict[str, Any]:
+        """Run the pipeline on an already validated query; the raw outputs (for benchmarks and debugging)."""
+        inputs = pipeline_inputs(query, original=original, filters=filters, top_k=max(1, top_k))
+        return self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
+
+    def refresh(self) -> None:
+        """Drop cached corpus statistics and article texts (call after a reindex)."""
+        refresh_resources(self.store)
+        self._has_articles = False
+
+    def articles(self) -> list[ArticleRef]:
+        """All indexed articles, newest first (published descending, then title)."""
+        if not self.store.exists():
+            return []
+        refs = [
+            ArticleRef(
+                article_id=p.get("article_id", ""),
+                title=p.get("title") or p.get("article_id", ""),
+                url=p.get("url"),
+                source=p.get("source"),
+                published=p.get("published"),
+            )
+            for p in (record.payload or {} for record in self.store.article_records())
+        ]
+        refs.sort(key=lambda r: r.title.lower())
+        refs.sort(key=lambda r: r.published or "", reverse=True)
+        return refs
+
+    def close(self) -> None:
+        """Release the store (when this answerer opened it)."""
+        unregister_store(self.store)
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> QuestionAnswerer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

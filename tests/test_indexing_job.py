@@ -1,0 +1,254 @@
+"""The indexing job end to end: real model, real embedded Qdrant in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SAMPLE_ARTICLES
+from qdrant_client import models
+
+import indexing.job as job
+import indexing.writer as writer
+from indexing.__main__ import main as cli_main
+from indexing.job import run_index
+from indexing.store import ModelMismatchError, Store, StoreLockedError
+
+ARTICLES = {
+    "alpha.txt": "Alpha river\n\nThe Alpha river floods every spring. Farmers plant rice after the water recedes. "
+    "The delta holds many birds. Fishermen sell carp at dawn. The dam was built in 1961.",
+    "beta.txt": "Beta mountain\n\nBeta mountain is 3,200 metres high. Climbers start from the northern village. "
+    "Snow covers the top all year.",
+    "gamma.md": "# Gamma city\n\nGamma city has a **new** metro line. It opened in May with twelve stations.",
+}
+
+
+def write_articles(folder: Path, files: dict[str, str | bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def chunks_of(store: Store, article_id: str) -> list[models.Record]:
+    flt = models.Filter(must=[models.FieldCondition(key="article_id", match=models.MatchValue(value=article_id))])
+    return store.client.scroll(store.collection, scroll_filter=flt, limit=1000, with_payload=True)[0]
+
+
+def records(settings) -> dict[str, dict]:
+    store = Store.open(settings)
+    try:
+        return {r.payload["article_id"]: r.payload for r in store.article_records(with_text=True)}
+    finally:
+        store.close()
+
+
+def assert_consistent(settings) -> None:
+    """Every article's chunks are exactly those of its current record: none stale, none missing."""
+    store = Store.open(settings)
+    try:
+        recs = {r.payload["article_id"]: r.payload for r in store.article_records()}
+        all_chunks, _ = store.client.scroll(store.collection, limit=10_000, with_payload=True)
+        assert {c.payload["article_id"] for c in all_chunks} == set(recs)
+        for article_id, payload in recs.items():
+            chunks = chunks_of(store, article_id)
+            assert len(chunks) == payload["n_chunks"]
+            assert {c.payload["content_hash"] for c in chunks} == {payload["content_hash"]}
+    finally:
+        store.close()
+
+
+def test_sample_folder_sentence_spans_in_store(make_settings, embedder):
+    settings = make_settings(articles_dir=SAMPLE_ARTICLES)
+    summary = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert summary.ok and summary.added == 1 and summary.chunks_written > 0
+    record = records(settings)["centcom-chief-visits-pakistan"]
+    text = record["text"]
+    assert "Also Read" not in text and "syndicated" not in text
+    store = Store.open(settings)
+    try:
+        for chunk in chunks_of(store, "centcom-chief-visits-pakistan"):
+            assert text[chunk.payload["start"] : chunk.payload["end"]] == chunk.payload["text"]
+            for start, end in chunk.payload["sentences"]:
+                assert text[start:end] in chunk.payload["text"]
+    finally:
+        store.close()
+
+
+def test_incremental_add_unchanged_update_dry_run_prune(make_settings, embedder, monkeypatch):
+    settings = make_settings()
+    write_articles(settings.articles_dir, ARTICLES)
+    first = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert (first.added, first.updated, first.unchanged, first.failed) == (3, 0, 0, 0)
+    assert first.format().startswith("added 3, updated 0, unchanged 0, removed 0, failed 0;")
+    assert set(records(settings)) == {"alpha", "beta", "gamma"}
+    assert records(settings)["gamma"]["title"] == "Gamma city"
+
+    # rerun: nothing is parsed again (file fingerprints match), nothing written
+    monkeypatch.setattr(job, "parse_file", lambda *a: pytest.fail("unchanged file was parsed"))
+    again = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert (again.added, again.updated, again.unchanged, again.chunks_written) == (0, 0, 3, 0)
+    monkeypatch.undo()
+
+    # same content, new bytes (trailing spaces): unchanged by hash, fingerprint refreshed
+    (settings.articles_dir / "beta.txt").write_text(ARTICLES["beta.txt"] + "   \n\n", encoding="utf-8")
+    touched = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert (touched.unchanged, touched.chunks_written) == (3, 0)
+
+    # update to a shorter text: replaced, no stale chunk left
+    before = records(settings)["alpha"]["n_chunks"]
+    (settings.articles_dir / "alpha.txt").write_text("Alpha river\n\nThe Alpha river dried up.", encoding="utf-8")
+    updated = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert (updated.updated, updated.unchanged) == (1, 2)
+    assert records(settings)["alpha"]["n_chunks"] < before
+    assert_consistent(settings)
+
+    # another source outside ARTICLES_DIR, then prune only ARTICLES_DIR
+    other = settings.articles_dir.parent / "other"
+    write_articles(other, {"delta.txt": "Delta port\n\nShips dock at Delta port."})
+    assert run_index(settings, [str(other)], embedder=embedder, show_progress_bar=False).added == 1
+    (settings.articles_dir / "gamma.md").unlink()
+
+    dry = run_index(settings, prune=True, dry_run=True, embedder=embedder, show_progress_bar=False)
+    assert dry.dry_run and dry.removed == 1 and dry.changes == [("removed", "gamma")]
+    assert dry.format().startswith("dry run")
+    assert "gamma" in records(settings)
+
+    pruned = run_index(settings, prune=True, embedder=embedder, show_progress_bar=False)
+    assert (pruned.removed, pruned.unchanged) == (1, 2)
+    assert set(records(settings)) == {"alpha", "beta", "delta"}
+    assert_consistent(settings)
+
+
+def test_bad_inputs_are_reported_and_skipped(make_settings, embedder, monkeypatch, capsys):
+    settings = make_settings(max_file_bytes=3000)
+    good = "Good news\n\nThe bridge reopened on Monday. Traffic is flowing again."
+    write_articles(
+        settings.articles_dir,
+        {
+            "good.txt": good,
+            "kept.txt": "Kept story\n\nThis story was fine when first indexed.",
+            "binary.txt": b"\x00\x01\x02\x89PNG garbage\x00" * 20,
+            "empty.txt": "  \n\n",
+            "big.txt": "Big\n\n" + "Too long a sentence. " * 400,
+            "latin.txt": "Caf\xe9 news\n\nLe caf\xe9 a r\xe9ouvert apr\xe8s la gr\xe8ve.".encode("cp1252"),
+            "broken.html": "<html><body><div><script>var x;</script>",
+            "feed.jsonl": '{"title": "J1", "text": "Jay one text."}\n{broken\n',
+            "scan.pdf": b"%PDF-1.4",
+            "only-boilerplate.txt": "Title here\n\nAlso Read\nAdvertisement\n",
+        },
+    )
+    run_index(settings, embedder=embedder, show_progress_bar=False)
+    (settings.articles_dir / "kept.txt").write_bytes(b"\x00\x00binary now\x00")  # breaks after indexing
+
+    monkeypatch.setenv("QDRANT_PATH", str(settings.qdrant_path))
+    monkeypatch.setenv("ARTICLES_DIR", str(settings.articles_dir))
+    monkeypatch.setenv("MAX_FILE_BYTES", "3000")
+    assert cli_main(["--prune", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    for name, reason in [
+        ("binary.txt", "binary"),
+        ("empty.txt", "empty"),
+        ("big.txt", "too large"),
+        ("broken.html", "HTML"),
+        ("feed.jsonl line 2", "invalid JSON"),
+        ("scan.pdf", "unsupported"),
+        ("only-boilerplate.txt", "no article text"),
+        ("kept.txt", "binary"),
+    ]:
+        assert any(name in line and reason in line for line in out.splitlines()), (name, out)
+    assert "failed 8;" in out
+
+    recs = records(settings)
+    assert set(recs) == {"good", "kept", "latin", "feed#1"}  # the broken file kept its last good version
+    assert recs["latin"]["text"] == "Le café a réouvert après la grève."
+    assert recs["latin"]["title"] == "Café news"
+    assert_consistent(settings)
+
+
+def test_interrupted_run_leaves_store_usable_and_next_run_completes(make_settings, embedder, monkeypatch):
+    settings = make_settings()
+    write_articles(settings.articles_dir, ARTICLES)
+    monkeypatch.setattr(job, "BATCH_TEXTS", 1)  # one article per batch
+    calls = {"n": 0}
+    real_record = writer._record
+
+    def dying_record(item, extra=None):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second article's chunks are written, its commit record is not
+            raise KeyboardInterrupt("killed")
+        return real_record(item, extra)
+
+    monkeypatch.setattr(writer, "_record", dying_record)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(settings, embedder=embedder, show_progress_bar=False)
+    monkeypatch.setattr(writer, "_record", real_record)
+
+    assert len(records(settings)) == 1  # store opens fine, first article committed
+    summary = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert (summary.added, summary.unchanged, summary.failed) == (2, 1, 0)
+    assert_consistent(settings)
+    assert run_index(settings, embedder=embedder, show_progress_bar=False).unchanged == 3
+
+
+def test_model_mismatch_refused_and_recreate(make_settings, embedder, monkeypatch, capsys):
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"beta.txt": ARTICLES["beta.txt"]})
+    store = Store.open(settings)
+    store.ensure("some-other-model", embedder.dimension)
+    store.close()
+    with pytest.raises(ModelMismatchError, match="--recreate"):
+        run_index(settings, embedder=embedder, show_progress_bar=False)
+
+    monkeypatch.setenv("QDRANT_PATH", str(settings.qdrant_path))
+    monkeypatch.setenv("ARTICLES_DIR", str(settings.articles_dir))
+    assert cli_main(["--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "some-other-model" in err and "--recreate" in err and len(err.strip().splitlines()) == 1
+
+    summary = run_index(settings, embedder=embedder, recreate=True, show_progress_bar=False)
+    assert summary.added == 1
+    store = Store.open(settings)
+    assert store.metadata()["model"] == embedder.name
+    store.close()
+
+
+def test_locked_store_fails_fast(make_settings, embedder):
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"beta.txt": ARTICLES["beta.txt"]})
+    holder = Store.open(settings)  # plays the running bot
+    try:
+        with pytest.raises(StoreLockedError, match="/reindex"):
+            run_index(settings, show_progress_bar=False)
+        env = dict(os.environ, QDRANT_PATH=str(settings.qdrant_path), ARTICLES_DIR=str(settings.articles_dir))
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "indexing"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert time.monotonic() - started < 30
+        assert done.returncode == 2
+        assert "/reindex" in done.stderr and "QDRANT_URL" in done.stderr
+
+        # the bot's own store is reused and left open
+        stages = []
+        summary = run_index(
+            settings,
+            store=holder,
+            embedder=embedder,
+            show_progress_bar=False,
+            progress=lambda stage, n, total: stages.append((stage, n, total)),
+        )
+        assert summary.added == 1 and holder.count_articles() == 1
+        assert ("reading", 1, 1) in stages and ("writing", 1, 1) in stages
+        embedding = [s for s in stages if s[0] == "embedding"]
+        assert embedding and embedding[-1][1] == embedding[-1][2]
+    finally:
+        holder.close()

@@ -1,0 +1,176 @@
+"""The answer pipeline over the sample article and small test articles (real model, embedded Qdrant)."""
+
+from __future__ import annotations
+
+import pytest
+from fixtures.support import fixture_articles, make_test_settings, shared_index
+
+from bot.pipeline import QuestionAnswerer, load_pipeline, pipeline_inputs
+from bot.scoring import normalise_text
+from bot.types import EmptyCollectionError, QuestionError
+
+
+@pytest.fixture(scope="session")
+def indexed(tmp_path_factory, embedder):
+    """One store with the fixture articles for the whole session: (settings, store)."""
+    return shared_index(tmp_path_factory, embedder)
+
+
+@pytest.fixture(scope="session")
+def qa(indexed, embedder):
+    settings, store = indexed
+    answerer = QuestionAnswerer(settings, store, embedder)
+    yield answerer
+    answerer.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who did the Centcom chief meet?", "met with COAS General Qamar Javed Bajwa"),
+        ("When did General Kenneth McKenzie visit Islamabad?", "February 2021"),
+        ("What was discussed during the meeting?", "Matters of mutual interest"),
+        ("How much did the bridge repairs cost?", "48 million dollars"),
+        ("Who is the chief engineer of the bridge?", "Marta Lindqvist"),
+        ("How many vehicles used the harbour bridge each day?", "32,000 vehicles"),
+        ("How many books did the library lend last year?", "400,000 books"),
+        ("How did the councillors vote on the library budget?", "27 to 4"),
+        ("How fast is the Kaldbreen glacier retreating?", "40 metres"),
+        ("Why is the glacier melting?", "warmer sea water"),
+    ],
+)
+def test_quotes_the_answering_sentence(qa, question, expected):
+    answer = qa.ask(question)
+    assert not answer.abstained, answer
+    assert expected in answer.quotes[0].text, [q.text for q in answer.quotes]
+    assert 1 <= len(answer.quotes) <= 3
+    assert answer.answer and answer.latency_ms > 0
+
+
+def test_quotes_are_verbatim_at_their_spans_with_metadata(qa, indexed):
+    _, store = indexed
+    meta = {a.article_id: a for a in fixture_articles()}
+    texts = {r.payload["article_id"]: r.payload["text"] for r in store.article_records(with_text=True)}
+    answer = qa.ask("What did the Centcom commander discuss with the army chief?")
+    quotes = answer.quotes + answer.more_quotes
+    assert len(quotes) >= 4
+    for quote in quotes:
+        assert texts[quote.article_id][quote.start : quote.end] == quote.text
+        article = meta[quote.article_id]
+        assert (quote.title, quote.url, quote.source, quote.published) == (
+            article.title,
+            article.url,
+            article.source,
+            article.published,
+        )
+        assert isinstance(quote.score, float)
+        assert "\n" not in quote.text
+    scores = [q.score for q in answer.quotes]
+    assert scores == sorted(scores, reverse=True) or len({q.article_id for q in answer.quotes}) > 1
+
+
+def test_a_quote_failing_verification_is_dropped(qa, monkeypatch):
+    from bot.components import quote_verifier
+
+    real = quote_verifier.article_texts
+
+    def tampered(store, wanted):
+        return {aid: text.replace("Marta", "Martha") for aid, text in real(store, wanted).items()}
+
+    monkeypatch.setattr(quote_verifier, "article_texts", tampered)
+    answer = qa.ask("Who is the chief engineer of the bridge?")
+    assert all("Marta" not in q.text for q in answer.quotes + answer.more_quotes)
+
+
+def test_syndicated_copies_are_not_quoted_twice(qa):
+    answer = qa.ask("When did the Old Harbour Bridge reopen?", top_k=3)
+    keys = [normalise_text(q.text) for q in answer.quotes + answer.more_quotes]
+    assert len(keys) == len(set(keys))
+    assert "reopened to traffic on Tuesday" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the recipe for a chocolate cake?", "Who won the 2018 FIFA World Cup?", "How do bees make honey?"],
+)
+def test_abstains_on_unrelated_questions(qa, question):
+    answer = qa.ask(question)
+    assert answer.abstained
+    assert answer.quotes == []
+    assert answer.closest and answer.closest[0].title
+
+
+def test_filter_by_article(qa):
+    answer = qa.ask("How much did it cost?", article_id="city-library-budget")
+    assert answer.quotes
+    assert {q.article_id for q in answer.quotes + answer.more_quotes} == {"city-library-budget"}
+    assert "3.2 million pounds" in answer.quotes[0].text
+
+
+def test_filter_by_source(qa):
+    answer = qa.ask("When did the bridge reopen?", source="Wire Service")
+    assert {q.source for q in answer.quotes + answer.more_quotes} == {"Wire Service"}
+
+
+def test_filter_by_date_range(qa):
+    answer = qa.ask("How much money was spent?", date_from="2023-01-01", date_to="2023-12-31")
+    assert answer.quotes
+    assert {q.published[:4] for q in answer.quotes + answer.more_quotes} == {"2023"}
+    answer = qa.ask("Who met the army chief?", date_to="2022-08-05")
+    assert answer.quotes and {q.article_id for q in answer.quotes} == {"centcom-chief-visits-pakistan"}
+    answer = qa.ask("Who met the army chief?", date_from="2030-01-01")
+    assert answer.abstained and not answer.quotes
+
+
+def test_follow_up_uses_the_earlier_question(qa):
+    answer = qa.ask("And who paid for them?", context="How much did the Old Harbour Bridge repairs cost?")
+    assert not answer.abstained
+    assert "regional transport authority" in answer.quotes[0].text
+
+
+def test_more_quotes_follow_the_quotes(qa):
+    answer = qa.ask("What happened at the bridge?", top_k=2)
+    assert len(answer.quotes) == 2
+    assert 1 <= len(answer.more_quotes) <= 6
+    assert not {(q.article_id, q.start) for q in answer.quotes} & {(q.article_id, q.start) for q in answer.more_quotes}
+
+
+@pytest.mark.parametrize("question", ["", "   \n ", "x" * 501])
+def test_bad_questions(qa, question):
+    with pytest.raises(QuestionError):
+        qa.ask(question)
+
+
+def test_empty_collection(tmp_path, embedder):
+    qa = QuestionAnswerer(make_test_settings(tmp_path / "empty"), embedder=embedder)
+    try:
+        with pytest.raises(EmptyCollectionError):
+            qa.ask("Who met the army chief?")
+        assert qa.articles() == []
+    finally:
+        qa.close()
+
+
+def test_articles_newest_first(qa):
+    refs = qa.articles()
+    assert [r.published for r in refs] == ["2024-06-20", "2023-03-15", "2023-03-14", "2022-08-05", "2021-11-02"]
+    assert refs[0].title == "Svalbard glacier retreating 40 metres a year"
+
+
+def test_refresh_drops_caches(qa):
+    qa.refresh()
+    assert qa.ask("How many books did the library lend last year?").quotes
+
+
+def test_yaml_round_trip(qa):
+    text = qa.pipeline.dumps()
+    assert "bot.components.retriever.HybridRetriever" in text
+    loaded = load_pipeline(text)
+    before, after = qa.pipeline.to_dict(), loaded.to_dict()
+    assert after["components"] == before["components"]
+    key = lambda c: (c["sender"], c["receiver"])  # noqa: E731
+    assert sorted(after["connections"], key=key) == sorted(before["connections"], key=key)
+    loaded.warm_up()
+    question = "Who is the chief engineer of the bridge?"
+    result = loaded.run(pipeline_inputs(question))
+    assert result["generator"]["answer"].quotes[0].text == qa.ask(question).quotes[0].text

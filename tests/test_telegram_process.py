@@ -1,0 +1,110 @@
+"""`python -m bot run` as a subprocess against the fake Bot API: start-up errors are one clear line,
+a question is answered over HTTP, SIGTERM stops cleanly and closes the store, the token is never printed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fake_bot_api import FakeBotAPI, parse_telegram_html
+from tests.test_telegram_e2e import ARTICLE_TEXT, _normalise, index_sample, make_module_settings
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bot_env(root: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "QDRANT_", "ADMIN_", "ALLOWED_"))}
+    env.update(
+        {
+            "PYTHONPATH": str(REPO),
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "QDRANT_PATH": str(root / "qdrant"),
+            "ARTICLES_DIR": str(root / "articles"),
+            "DATA_DIR": str(root / "data"),
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+async def run_bot(root: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=root,  # no stray .env
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_missing_token_is_one_clear_line(tmp_path):
+    process = await run_bot(tmp_path, bot_env(tmp_path))
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode != 0
+    text = err.decode()
+    assert "TELEGRAM_BOT_TOKEN" in text and "Traceback" not in text
+
+
+async def test_rejected_token_is_one_clear_line_without_the_token(tmp_path):
+    api = FakeBotAPI()
+    await api.start()
+    wrong = "111111:WrongTokenValue_ABCDEFGHIJKLMNOP"
+    try:
+        env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=api.base_url)
+        process = await run_bot(tmp_path, env)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        await api.stop()
+    text = (out + err).decode()
+    assert process.returncode not in (0, None)
+    assert "rejected TELEGRAM_BOT_TOKEN" in text and "Traceback" not in text
+    assert wrong not in text and "WrongTokenValue" not in text
+
+
+async def test_python_m_bot_run_answers_and_stops_on_sigterm(tmp_path, embedder):
+    from indexing.store import Store
+
+    settings = make_module_settings(tmp_path)
+    store = Store.open(settings)
+    index_sample(settings, store, embedder)
+    store.close()  # the embedded folder can be held by one process only: the bot's
+
+    api = FakeBotAPI()
+    await api.start()
+    env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.base_url, ADMIN_USER_IDS="9001")
+    process = await run_bot(tmp_path, env)
+    try:
+        await api.wait_for("deleteWebhook", timeout=120)  # polling starts next (getUpdates is recorded on return)
+        assert api.calls("setMyCommands")
+        since = api.mark()
+        api.inject_text("Who did the Centcom chief meet?", user_id=1001)
+        reply = await api.wait_for(
+            "sendMessage", since=since, chat_id=1001, timeout=60, predicate=lambda r: bool(r.params.get("reply_markup"))
+        )
+        quotes = parse_telegram_html(reply[0].params["text"]).blockquotes
+        assert quotes and all(_normalise(q) in ARTICLE_TEXT for q in quotes)
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await api.stop()
+    text = (out + err).decode()
+    assert process.returncode == 0, text[-2000:]
+    assert "store closed" in text and "Traceback" not in text
+    assert api.token not in text
+    reopened = Store.open(settings)  # the lock was released
+    reopened.close()
