@@ -152,6 +152,10 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
+NEGATIVE = {"type_miss", "short"}  # penalties: weight <= 0
+FREE = {"novel", "long", "novel_num", "novel_caps", "m_person", "m_place"}  # either sign; all others >= 0
+
+
 def fit_weights(
     samples: list[tuple[np.ndarray, np.ndarray]], epochs: int = 400, lr: float = 0.02, scale: float = 8.0
 ) -> dict[str, float]:
@@ -164,6 +168,8 @@ def fit_weights(
     w = np.array([WEIGHTS[f] for f in FEATURES], dtype=np.float64)
     m, v = np.zeros_like(w), np.zeros_like(w)
     pinned = FEATURES.index("cos")
+    nonneg = [i for i, f in enumerate(FEATURES) if f not in NEGATIVE and f not in FREE]
+    nonpos = [i for i, f in enumerate(FEATURES) if f in NEGATIVE]
     for epoch in range(1, epochs + 1):
         grad = np.zeros_like(w)
         loss = 0.0
@@ -179,6 +185,8 @@ def fit_weights(
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
         w -= lr * (m / (1 - 0.9**epoch)) / (np.sqrt(v / (1 - 0.999**epoch)) + 1e-8)
+        w[nonneg] = np.maximum(w[nonneg], 0.0)  # evidence may only add to a score
+        w[nonpos] = np.minimum(w[nonpos], 0.0)
         if epoch % 50 == 0:
             print(f"fit epoch {epoch}: loss {loss / len(xs):.4f}", file=sys.stderr)
     return {f: round(float(value), 3) for f, value in zip(FEATURES, w, strict=True)}
@@ -225,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict] = {}
     samples: list[tuple[np.ndarray, np.ndarray]] = []
     recall = []
+    links: list[list[tuple[int, int, int, bool]]] = []
     for half in wanted:
         qs = halves[half][: args.limit] if args.limit else halves[half]
         if args.limit:  # spread a quick run over all articles of the half
@@ -258,6 +267,18 @@ def main(argv: list[str] | None = None) -> int:
                 if len(y):
                     x = np.array([[c.features[f] for f in FEATURES] for c in pool.candidates], dtype=np.float64)
                     samples.append((x, y))
+                    rows_of = {(c.article_id, c.start): i for i, c in enumerate(pool.candidates)}
+                    links.append(
+                        [
+                            (
+                                rows_of.get((c.article_id, c.prev_start), -1),
+                                rows_of.get((c.article_id, c.next_start), -1),
+                                len(c.text.split()),
+                                "\n" not in (c.gap_after or "\n"),
+                            )
+                            for c in pool.candidates
+                        ]
+                    )
             if n % 500 == 0:
                 print(f"{half}: {n}/{len(qs)} top1 {statistics.fmean(r['top1'] for r in rows):.3f}", file=sys.stderr)
         results[half] = summarise(rows) if not args.fit else {"top1": statistics.fmean(r["top1"] for r in rows)}
@@ -282,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit and samples:
         print(f"candidate recall (answer in the pool): {statistics.fmean(recall):.3f}", file=sys.stderr)
         np.save(args.store / "fit_samples.npy", np.array(samples, dtype=object), allow_pickle=True)
+        np.save(args.store / "fit_links.npy", np.array(links, dtype=object), allow_pickle=True)
         print(f"pool top1 with the current weights: {pool_top1(samples, WEIGHTS):.4f}", file=sys.stderr)
         fitted = fit_weights([(x, y) for x, y in samples if y.any() and not y.all()])
         print(f"pool top1 with the fitted weights: {pool_top1(samples, fitted):.4f}", file=sys.stderr)

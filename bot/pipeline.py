@@ -90,14 +90,20 @@ def load_pipeline(text: str) -> Pipeline:
 
 
 def pipeline_inputs(
-    question: str, *, original: str | None = None, filters: dict[str, str | None] | None = None, top_k: int = 3
+    question: str,
+    *,
+    original: str | None = None,
+    context: str | None = None,
+    filters: dict[str, str | None] | None = None,
+    top_k: int = 3,
 ) -> dict[str, Any]:
-    """The `Pipeline.run` input for one question (`original` is the question as asked, for follow-ups)."""
+    """The `Pipeline.run` input for one question. For a follow-up, `question` is the retrieval query (earlier
+    question + this one), `original` the question as asked and `context` the earlier question."""
     return {
         "embedder": {"text": question},
         "sparse": {"text": question},
         "retriever": {"filters": filters},
-        "selector": {"question": question, "limit": top_k + MORE_QUOTES + 3},
+        "selector": {"question": original or question, "context": context, "limit": top_k + MORE_QUOTES + 3},
         "verifier": {"top_k": top_k, "more": MORE_QUOTES},
         "composer": {"question": original or question},
     }
@@ -151,12 +157,13 @@ class QuestionAnswerer:
         started = time.perf_counter()
         text = self.validate(question)
         self.check_collection()
-        query = text
+        query, earlier = text, None
         if context and context.strip():
-            query = f"{' '.join(context.split())[: self.settings.max_question_chars]} {text}"
+            earlier = " ".join(context.split())[: self.settings.max_question_chars]
+            query = f"{earlier} {text}"
         filters = {"article_id": article_id, "source": source, "date_from": date_from, "date_to": date_to}
         filters = {k: v for k, v in filters.items() if v} or None
-        result = self.run_raw(query, original=text, filters=filters, top_k=top_k)
+        result = self.run_raw(query, original=text, context=earlier, filters=filters, top_k=top_k)
         answer: Answer = result["generator"]["answer"]
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return answer
@@ -166,12 +173,13 @@ class QuestionAnswerer:
         query: str,
         *,
         original: str | None = None,
+        context: str | None = None,
         filters: dict[str, str | None] | None = None,
         top_k: int = 3,
         include_outputs_from: set[str] | None = None,
     ) -> dict[str, Any]:
         """Run the pipeline on an already validated query; the raw outputs (for benchmarks and debugging)."""
-        inputs = pipeline_inputs(query, original=original, filters=filters, top_k=max(1, top_k))
+        inputs = pipeline_inputs(query, original=original, context=context, filters=filters, top_k=max(1, top_k))
         return self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
 
     def refresh(self) -> None:

@@ -29,34 +29,36 @@ B_SENT = 0.75
 # Fitted on the tuning half (even article index) of benchmarks/bench_quality.py; see docs/quality.md.
 WEIGHTS: dict[str, float] = {
     "cos": 1.0,
-    "bm25": 0.45,
-    "coverage": 0.3,
-    "bigram": 0.1,
-    "nb_cos": 0.15,
-    "nb_bm25": 0.1,
-    "title": 0.1,
-    "art": 0.1,
-    "type_match": 0.1,
-    "type_miss": -0.1,
-    "m_date": 0.0,
-    "m_number": 0.0,
-    "m_person": 0.0,
-    "m_place": 0.0,
-    "novel_caps": 0.0,
-    "novel_num": 0.0,
-    "rrf": 0.0,
+    "bm25": 0.471,
+    "coverage": 0.0,
+    "bigram": 0.204,
+    "nb_cos": 0.238,
+    "nb_bm25": 0.0,
+    "title": 0.121,
+    "art": 0.327,
+    "type_match": 0.169,
+    "type_miss": -0.169,
+    "m_date": 0.256,
+    "m_number": 0.264,
+    "m_person": -0.167,
+    "m_place": -0.144,
+    "novel_caps": 0.056,
+    "novel_num": -0.002,
+    "rrf": 0.18,
     "nb_cov": 0.0,
-    "art_bm25": 0.0,
+    "art_bm25": 0.094,
     "proximity": 0.0,
-    "cos_x_cov": 0.0,
-    "novel": 0.05,
-    "short": -0.2,
-    "long": -0.1,
+    "cos_x_cov": 0.169,
+    "novel": 0.89,
+    "short": 0.0,
+    "long": 1.003,
+    "win_cov": 0.0,
+    "win_cos": 0.065,
 }
 FEATURES = list(WEIGHTS)
 
 # Default abstain threshold on the confidence (see `confidence`); calibrated in docs/quality.md.
-DEFAULT_ABSTAIN_THRESHOLD = 0.35
+DEFAULT_ABSTAIN_THRESHOLD = 0.356
 
 
 @dataclass
@@ -193,12 +195,18 @@ def compute_features(
     title_cos: dict[str, float],
     idf_of,
     avg_len: float,
+    context: str | None = None,
 ) -> np.ndarray:
-    """Fill `features` of each candidate; returns the feature matrix (rows = candidates, cols = FEATURES)."""
+    """Fill `features` of each candidate; returns the feature matrix (rows = candidates, cols = FEATURES).
+
+    `context` (an earlier question, for follow-ups) adds its terms at half weight.
+    """
     if not candidates:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
-    q_terms = sorted({canon(t) for t in tokenize(question)})
-    idf = {term: idf_of(term) for term in q_terms}
+    own = {canon(t) for t in tokenize(question)}
+    extra = {canon(t) for t in tokenize(context)} - own if context else set()
+    q_terms = sorted(own | extra)
+    idf = {term: idf_of(term) * (0.5 if term in extra else 1.0) for term in q_terms}
     idf_total = sum(idf.values()) or 1.0
     terms = [[canon(t) for t in tokenize(c.text)] for c in candidates]
     matrix = np.stack([c.vector for c in candidates])
@@ -237,6 +245,10 @@ def compute_features(
         numbers = set(re.findall(r"\d+", c.text)) - q_numbers
         positions = [i for i, t in enumerate(terms[row]) if t in q_words]
         proximity = len(positions) / (positions[-1] - positions[0] + 1) if len(positions) > 1 else 0.0
+        window = set(terms[row]).union(*(terms[n] for n in neighbours if n is not None))
+        win_cov = sum(idf[t] for t in window if t in idf) / idf_total
+        win_vec = matrix[row] + sum((matrix[n] for n in neighbours if n is not None), np.zeros_like(matrix[row]))
+        win_cos = float(win_vec @ question_vec) / (float(np.linalg.norm(win_vec)) or 1.0)
         values = {
             "cos": float(cos[row]),
             "bm25": float(bm25_n[row]),
@@ -261,6 +273,8 @@ def compute_features(
             "art_bm25": art_bm25[c.article_id],
             "proximity": proximity,
             "cos_x_cov": float(cos[row]) * float(coverage[row]),
+            "win_cov": win_cov,
+            "win_cos": win_cos,
             "novel": novel,
             "short": 1.0 if n_words < 6 else 0.0,
             "long": max(0.0, (n_words - 45) / 30.0),
@@ -281,8 +295,9 @@ def fuse(candidates: list[SentenceCandidate], feats: np.ndarray, weights: dict[s
 
 
 def confidence(features: dict[str, float]) -> float:
-    """Absolute evidence that a sentence answers: cosine and question-term coverage (not max-normalised)."""
-    return 0.5 * features.get("cos", 0.0) + 0.5 * features.get("coverage", 0.0)
+    """Absolute evidence that a sentence answers (not max-normalised, so comparable across questions):
+    its cosine, the share of the question's IDF mass it contains and the article title's cosine."""
+    return 0.5 * features.get("cos", 0.0) + 0.25 * features.get("coverage", 0.0) + 0.25 * features.get("title", 0.0)
 
 
 @dataclass

@@ -51,6 +51,13 @@ class IndexSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
     dry_run: bool = False
     changes: list[tuple[str, str]] = field(default_factory=list)  # (added|updated|removed, article_id)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # read, prepare, embed, write, prune
+
+    def timed(self, stage: str, since: float) -> float:
+        """Add the time since `since` to `stage`; returns now, for the next stage."""
+        now = time.perf_counter()
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + now - since
+        return now
 
     @property
     def ok(self) -> bool:
@@ -133,6 +140,7 @@ def run_index(
             by_origin[payload.get("origin") or ""].append((article_id, payload.get("fingerprint")))
 
         # 1. read
+        clock = time.perf_counter()
         docs, roots, problems = expand_sources([str(s) for s in (sources or [settings.articles_dir])], settings)
         for origin, reason in problems:
             summary.fail(origin, reason)
@@ -141,27 +149,16 @@ def run_index(
         pending: list[_Pending] = []
         payload_updates: list[tuple[str, dict]] = []
 
-        def classify(article: Article, label: str, extra: dict) -> None:
-            try:
-                cleaned = clean_article(article)
-            except EmptyArticleError as error:
-                summary.fail(label, str(error))
-                failed_origins.add(article.origin or label)
-                return
-            article_id = cleaned.article_id
-            if article_id in seen:
-                summary.fail(label, f"duplicate article id {article_id!r} (also read from {seen[article_id]})")
-                return
-            seen[article_id] = label
-            digest = content_hash(cleaned, settings.chunk_sentences, settings.chunk_overlap)
-            record = existing.get(article_id)
+        def classify(article: Article, extra: dict) -> None:
+            digest = content_hash(article, settings.chunk_sentences, settings.chunk_overlap)
+            record = existing.get(article.article_id)
             if record is not None and record.get("content_hash") == digest:
                 summary.unchanged += 1
-                current = {"origin": cleaned.origin, **extra}
+                current = {"origin": article.origin, **extra}
                 if any(record.get(key) != value for key, value in current.items()):
-                    payload_updates.append((article_id, current))  # e.g. a fingerprint for the fast path
+                    payload_updates.append((article.article_id, current))  # e.g. a fingerprint for the fast path
                 return
-            pending.append(_Pending(cleaned, digest, extra, "updated" if record is not None else "added"))
+            pending.append(_Pending(article, digest, extra, "updated" if record is not None else "added"))
 
         for number, doc in enumerate(docs):
             notify("reading", number, len(docs))
@@ -188,18 +185,34 @@ def run_index(
                 summary.fail(doc.origin, f"unexpected error: {error.__class__.__name__}: {error}")
                 failed_origins.add(doc.origin)
                 continue
-            if problems:
-                extra = {}  # no fingerprint: the file is read again next run and its problems reported again
             for origin, reason in problems:
                 summary.fail(origin, reason)
-                failed_origins.add(doc.origin)
+            cleaned: list[Article] = []
             for article in articles:
                 if isinstance(doc, FileDoc):
                     label = doc.origin if len(articles) == 1 else f"{doc.origin} [{article.article_id}]"
                 else:
                     label = article.url or doc.origin
-                classify(article, label, extra)
+                try:
+                    article = clean_article(article)
+                except EmptyArticleError as error:
+                    summary.fail(label, str(error))
+                    problems.append((label, str(error)))
+                    continue
+                if article.article_id in seen:
+                    reason = f"duplicate article id {article.article_id!r} (also read from {seen[article.article_id]})"
+                    summary.fail(label, reason)
+                    problems.append((label, reason))
+                    continue
+                seen[article.article_id] = label
+                cleaned.append(article)
+            if problems:
+                failed_origins.add(doc.origin)  # never pruned while it fails
+                extra = {}  # no fingerprint: the file is read again next run and its problems reported again
+            for article in cleaned:
+                classify(article, extra)
         notify("reading", len(docs), len(docs))
+        clock = summary.timed("read", clock)
 
         to_remove = []
         if prune:
@@ -231,13 +244,16 @@ def run_index(
             prepared.append((ready, item))
         if prepared:
             notify("preparing", len(pending), len(pending))
+        clock = summary.timed("prepare", clock)
         if prepared or recreate:
             embedder = embedder or Embedder(
                 settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
             )
             store.ensure(embedder.name, embedder.dimension, recreate=recreate)
+            summary.timed("model", clock)
         if prepared:
             summary.chunks_written = _embed_and_write(store, embedder, prepared, summary, notify, show_progress_bar)
+        clock = time.perf_counter()
         for article_id, payload in payload_updates:
             store.client.set_payload(store.articles_collection, payload, points=[article_point_id(article_id)])
 
@@ -247,6 +263,7 @@ def run_index(
             delete_article(store, article_id)
             summary.removed += 1
             summary.changes.append(("removed", article_id))
+        summary.timed("write", clock)
         return summary
     finally:
         summary.seconds = time.perf_counter() - started
@@ -278,10 +295,13 @@ def _embed_and_write(
                 bar.update(base + done - bar.n)
                 notify("embedding", base + done, total_texts)
 
+            clock = time.perf_counter()
             vectors = embed_articles(batch, embedder, on_progress=advance)
+            clock = summary.timed("embed", clock)
             done_texts += sum(len(item.sentences) + 1 for item in batch)
             metas = [pending[id(item)] for item in batch]
             chunks += write_batch(store, batch, vectors, [meta.extra for meta in metas])
+            summary.timed("write", clock)
             for meta in metas:
                 setattr(summary, meta.action, getattr(summary, meta.action) + 1)
                 summary.changes.append((meta.action, meta.article.article_id))

@@ -6,6 +6,7 @@ A failed run is logged and retried at the next tick; SIGTERM/Ctrl-C stops betwee
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
@@ -16,8 +17,14 @@ from indexing.settings import SettingsError, load_settings
 log = logging.getLogger("indexing.schedule")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the indexing job now and then every REINDEX_INTERVAL seconds (0 = once)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m indexing.schedule",
+        description="Reindex ARTICLES_DIR (with --prune) now and every REINDEX_INTERVAL seconds.",
+    )
+    parser.add_argument("--once", action="store_true", help="run once and exit")
+    args = parser.parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -36,7 +43,7 @@ def main() -> int:
             break
         except Exception:
             log.exception("reindex failed; retrying in %s s", settings.reindex_interval)
-        if settings.reindex_interval == 0:
+        if args.once or settings.reindex_interval == 0:
             break
         stop.wait(settings.reindex_interval)
     return 0

@@ -46,7 +46,7 @@ def test_ask_prints_answer_and_numbered_quotes(env, capsys):
 
 
 def test_ask_json_and_filters(env, capsys):
-    assert cli.main(["ask", "--json", "--source", "Metro Daily", "How much did it cost?"]) == 0
+    assert cli.main(["ask", "--json", "--source", "Metro Daily", "How big is the library budget?"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert {q["source"] for q in record["quotes"]} == {"Metro Daily"}
 
@@ -99,12 +99,12 @@ def test_settings_error_is_one_line(monkeypatch, tmp_path, capsys):
 def test_chat_repl(env, capsys):
     from indexing.settings import load_settings
 
-    stdin = io.StringIO("Who is the chief engineer of the bridge?\nAnd who paid for it?\n/more\n/sources\n\n")
+    stdin = io.StringIO("Who is the chief engineer of the bridge?\nAnd what did she say?\n/more\n/sources\n\n")
     assert cli.cmd_chat(None, load_settings(), stdin=stdin) == 0
     out = capsys.readouterr().out
     assert "TELEGRAM_BOT_TOKEN" in out and "@BotFather" in out
     assert "Marta Lindqvist" in out
-    assert "regional transport authority" in out
+    assert "steel cables had been replaced" in out
     assert "Svalbard glacier" in out  # /sources
 
 

@@ -252,3 +252,13 @@ def test_locked_store_fails_fast(make_settings, embedder):
         assert embedding and embedding[-1][1] == embedding[-1][2]
     finally:
         holder.close()
+
+
+def test_duplicate_ids_reported_every_run(make_settings, embedder):
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"same.txt": ARTICLES["beta.txt"], "same.md": ARTICLES["gamma.md"]})
+    for _ in range(2):
+        summary = run_index(settings, embedder=embedder, show_progress_bar=False)
+        assert summary.failed == 1 and "duplicate article id 'same'" in summary.failures[0][1]
+        assert summary.added + summary.unchanged == 1
+    assert "failed: " in summary.format() and not summary.ok

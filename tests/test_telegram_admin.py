@@ -168,6 +168,12 @@ async def test_documents_refused_when_unsupported_or_not_admin(admin_bot):
     reply = await api.wait_for("sendMessage", since=since, chat_id=ADMIN)
     assert ".txt, .md, .html or .json" in reply[0].params["text"]
 
+    huge = {**api.add_file("huge.txt", b"x"), "file_size": 50_000_000}
+    since = api.mark()
+    api.inject(api.message(None, user_id=ADMIN, document=huge))
+    reply = await api.wait_for("sendMessage", since=since, chat_id=ADMIN)
+    assert "too large" in reply[0].params["text"] and not api.calls("getFile", since)
+
     txt = api.add_file("notes.txt", b"Some text.")
     since = api.mark()
     api.inject(api.message(None, user_id=USER, document=txt))

@@ -513,3 +513,21 @@ async def test_webhook_mode_with_secret_token(corpus):
     finally:
         await hooked.close()
         await hooked.api.stop()
+
+
+async def test_unreachable_bot_api_is_one_line_and_exit_code_3(corpus, monkeypatch, capsys):
+    from pydantic import SecretStr
+
+    from bot.telegram import app
+
+    settings = corpus[0].model_copy(
+        update={
+            "telegram_bot_token": SecretStr("42:unreachable-token"),
+            "telegram_api_base_url": f"http://127.0.0.1:{_free_port()}",
+        }
+    )
+    monkeypatch.setattr(app, "STARTUP_ATTEMPTS", 2)
+    code = await app.serve(settings, answerer=corpus[1], store=corpus[2], embedder=corpus[3], handle_signals=False)
+    err = capsys.readouterr().err.strip()
+    assert code == 3 and len(err.splitlines()) == 1
+    assert err.startswith("Cannot reach the Telegram Bot API") and "unreachable-token" not in err

@@ -28,12 +28,14 @@ class QuoteSelector(StoreUser):
         store_params: dict[str, Any],
         weights: dict[str, float] | None = None,
         diversity: float = 0.03,
-        merge_margin: float = 0.3,
+        merge_margin: float = 1.0,
+        merge_close: float = 0.1,
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
         self.diversity = diversity
         self.merge_margin = merge_margin
+        self.merge_close = merge_close
         self._store = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,19 +45,22 @@ class QuoteSelector(StoreUser):
             weights=self.weights,
             diversity=self.diversity,
             merge_margin=self.merge_margin,
+            merge_close=self.merge_close,
         )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QuoteSelector:
         return default_from_dict(cls, data)
 
-    def score(self, question: str, embedding: np.ndarray, pool: CandidatePool) -> list[SentenceCandidate]:
+    def score(
+        self, question: str, embedding: np.ndarray, pool: CandidatePool, context: str | None = None
+    ) -> list[SentenceCandidate]:
         """Candidates with features and fused scores, best first."""
         stats = corpus_stats(self.store)
         qvec = np.asarray(embedding, dtype=np.float32)
         title_cos = {aid: float(vec @ qvec) for aid, vec in pool.titles.items()}
         candidates = pool.candidates
-        feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len)
+        feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len, context)
         fuse(candidates, feats, self.weights)
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
@@ -66,8 +71,10 @@ class QuoteSelector(StoreUser):
         embedding: np.ndarray,
         pool: CandidatePool,
         limit: int = 12,
+        context: str | None = None,
     ) -> dict[str, Any]:
-        ranked = self.score(question, embedding, pool)
+        """Rank `pool` for `question` (`context`: an earlier question, for follow-ups)."""
+        ranked = self.score(question, embedding, pool, context)
         by_key = {(c.article_id, c.start): c for c in ranked}
         drafts: list[QuoteDraft] = []
         seen: set[str] = set()
@@ -102,22 +109,23 @@ class QuoteSelector(StoreUser):
     ) -> tuple[SentenceCandidate, SentenceCandidate] | None:
         """The two adjacent sentences to quote together, or None to quote `c` alone.
 
-        Two sentences are quoted when `c` is a fragment, or when `c` restates the question without
-        the kind of answer it asks for (a date, a number, a name) and its neighbour holds one and
-        scores within `merge_margin`; the pair must stay under MAX_PAIR_WORDS.
+        Two sentences are quoted when `c` or its neighbour is a fragment, when the neighbour scores
+        within `merge_close` of `c`, or when `c` restates the question without the kind of answer it
+        asks for (a date, a number, a name) and its neighbour holds one and scores within
+        `merge_margin`; the pair must stay under MAX_PAIR_WORDS words.
         """
         prev = by_key.get((c.article_id, c.prev_start)) if c.prev_start is not None else None
         nxt = by_key.get((c.article_id, c.next_start)) if c.next_start is not None else None
         options = []
         for first, second in ((c, nxt), (prev, c)):
-            if first is None or second is None or first.gap_after is None or "\n" in first.gap_after:
+            if first is None or second is None or first.gap_after is None or first.gap_after.strip():
                 continue
             if len(first.text.split()) + len(second.text.split()) > MAX_PAIR_WORDS:
                 continue
             other = second if first is c else first
             if len(c.text.split()) < SHORT_WORDS or len(other.text.split()) < SHORT_WORDS:
                 options.append((other.score + 1.0, first, second))
-            elif (
+            elif other.score >= c.score - self.merge_close or (
                 c.features.get("type_miss")
                 and other.features.get("type_match")
                 and other.score >= c.score - self.merge_margin

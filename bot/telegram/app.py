@@ -227,6 +227,29 @@ async def _set_commands(application: Application, settings: Settings) -> None:
             log.info("admin commands not registered for %s: %s", admin, error)
 
 
+async def _start_updates(application: Application, settings: Settings, poll_timeout: float) -> str:
+    """Start the webhook server (TELEGRAM_WEBHOOK_URL set) or long polling; returns a description."""
+    if not settings.telegram_webhook_url:
+        await application.updater.start_polling(
+            timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, error_callback=_polling_error
+        )
+        return "long polling"
+    url = settings.telegram_webhook_url
+    secret = (
+        settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+    ) or secrets.token_urlsafe(32)
+    install_token_redaction(secret)
+    await application.updater.start_webhook(
+        listen=settings.telegram_webhook_listen,
+        port=settings.telegram_webhook_port,
+        url_path=urlparse(url).path.lstrip("/"),
+        webhook_url=url,
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+    return f"webhook on {settings.telegram_webhook_listen}:{settings.telegram_webhook_port}"
+
+
 def _polling_error(error: TelegramError) -> None:
     log.warning("getUpdates failed: %s (retrying with backoff)", error)
 
@@ -271,28 +294,10 @@ async def serve(
                 raise StartupError(f"Cannot open the article store: {error}", 1) from None
             attach_services(application, *owned)
         await _set_commands(application, settings)
-        if settings.telegram_webhook_url:
-            url = settings.telegram_webhook_url
-            secret = (
-                settings.telegram_webhook_secret.get_secret_value()
-                if settings.telegram_webhook_secret
-                else secrets.token_urlsafe(32)
-            )
-            install_token_redaction(secret)
-            await application.updater.start_webhook(
-                listen=settings.telegram_webhook_listen,
-                port=settings.telegram_webhook_port,
-                url_path=urlparse(url).path.lstrip("/"),
-                webhook_url=url,
-                secret_token=secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-            mode = f"webhook on {settings.telegram_webhook_listen}:{settings.telegram_webhook_port}"
-        else:
-            await application.updater.start_polling(
-                timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, error_callback=_polling_error
-            )
-            mode = "long polling"
+        try:
+            mode = await _start_updates(application, settings, poll_timeout)
+        except (OSError, TelegramError) as error:
+            raise StartupError(f"Cannot start receiving updates: {error}", 1) from None
         await application.start()
         log.info("bot @%s is running (%s)", application.bot.username, mode)
         if started is not None and not started.done():
@@ -316,9 +321,11 @@ async def serve(
             if application.running:
                 await application.stop()
         await svc.reindexer.shutdown()
-        if initialized:
-            with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):
+            if initialized:
                 await application.shutdown()
+            else:  # getMe failed: close the HTTP clients the bot opened
+                await application.bot.shutdown()
         await asyncio.to_thread(svc.executor.shutdown, True)
         svc.feedback.close()
         if owned is not None:

@@ -120,6 +120,9 @@ class JobStatus:
     total: int = 0
     started: float = field(default_factory=time.monotonic)
 
+    def __post_init__(self) -> None:
+        self.label = self.label if len(self.label) <= 300 else self.label[:299] + "…"
+
     def text(self) -> str:
         elapsed = time.monotonic() - self.started
         line = f"⏳ {esc(self.label)}: {esc(self.stage)}"
@@ -286,7 +289,7 @@ class Reindexer:
                 bot,
                 chat_id,
                 message_id,
-                f"❌ {esc(status.label)} failed: {esc(type(error).__name__)}: {esc(error)}"[:4000],
+                f"❌ {esc(status.label)} failed: {esc(type(error).__name__)}: {esc(str(error)[:3000])}",
             )
             return None
         self.last_summary = summary
