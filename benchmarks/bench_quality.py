@@ -303,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit and samples:
         print(f"candidate recall (answer in the pool): {statistics.fmean(recall):.3f}", file=sys.stderr)
         np.save(args.store / "fit_samples.npy", np.array(samples, dtype=object), allow_pickle=True)
+        (args.store / "fit_features.json").write_text(json.dumps(FEATURES))  # the column order of the dumps
         np.save(args.store / "fit_links.npy", np.array(links, dtype=object), allow_pickle=True)
         print(f"pool top1 with the current weights: {pool_top1(samples, WEIGHTS):.4f}", file=sys.stderr)
         fitted = fit_weights([(x, y) for x, y in samples if y.any() and not y.all()])

@@ -29,36 +29,36 @@ B_SENT = 0.75
 # Fitted on the tuning half (even article index) of benchmarks/bench_quality.py; see docs/quality.md.
 WEIGHTS: dict[str, float] = {
     "cos": 1.0,
-    "bm25": 0.471,
+    "bm25": 0.5,
     "coverage": 0.0,
-    "bigram": 0.204,
-    "nb_cos": 0.238,
+    "bigram": 0.208,
+    "nb_cos": 0.096,
     "nb_bm25": 0.0,
-    "title": 0.121,
-    "art": 0.327,
-    "type_match": 0.169,
-    "type_miss": -0.169,
-    "m_date": 0.256,
-    "m_number": 0.264,
-    "m_person": -0.167,
-    "m_place": -0.144,
-    "novel_caps": 0.056,
+    "title": 0.107,
+    "art": 0.252,
+    "type_match": 0.165,
+    "type_miss": -0.165,
+    "m_date": 0.263,
+    "m_number": 0.27,
+    "m_person": -0.159,
+    "m_place": -0.136,
+    "novel_caps": 0.057,
     "novel_num": -0.002,
-    "rrf": 0.18,
+    "rrf": 0.156,
     "nb_cov": 0.0,
-    "art_bm25": 0.094,
+    "art_bm25": 0.107,
     "proximity": 0.0,
-    "cos_x_cov": 0.169,
-    "novel": 0.89,
-    "short": 0.0,
-    "long": 1.003,
-    "win_cov": 0.0,
-    "win_cos": 0.065,
+    "cos_x_cov": 0.124,
+    "novel": 1.021,
+    "short": -0.092,
+    "long": 0.067,
+    "win_cov": 0.891,
+    "win_cos": 0.269,
 }
 FEATURES = list(WEIGHTS)
 
 # Default abstain threshold on the confidence (see `confidence`); calibrated in docs/quality.md.
-DEFAULT_ABSTAIN_THRESHOLD = 0.356
+DEFAULT_ABSTAIN_THRESHOLD = 0.355
 
 
 @dataclass
