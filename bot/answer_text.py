@@ -5,17 +5,26 @@ from __future__ import annotations
 import re
 
 from bot.scoring import has_type, question_type
+from indexing.sentences import split_sentences
 from indexing.sparse import tokenize
 
 _CLAUSE_SPLIT = re.compile(r"(?<=[;:])\s+|\s+[—–]\s+|,\s+(?=(?:but|while|whereas|although|though|and|which)\b)")
 MIN_CLAUSE_WORDS = 5
+_UNBALANCED = re.compile(r"[\[\]()]")  # brackets (pronunciations, citations): do not cut
 
 ABSTAIN_TEXT = "I could not find an answer to that in the indexed articles."
 
 
-def extractive_answer(question: str, sentence: str) -> str:
-    """`sentence`, or the one clause of it that holds the question's terms (and answer type) when clear."""
-    sentence = " ".join(sentence.split())
+def extractive_answer(question: str, quote: str) -> str:
+    """The quote's best sentence (a quote may hold two), or the one clause of it that holds the question's
+    terms (and answer type) when that is clear."""
+    spans = split_sentences(quote)
+    if len(spans) > 1:
+        terms = set(tokenize(question))
+        quote = max((span.slice(quote) for span in spans), key=lambda s: len(terms & set(tokenize(s))))
+    sentence = " ".join(quote.split())
+    if _UNBALANCED.search(sentence):
+        return sentence
     clauses = [c.strip(" ,;:") for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip(" ,;:")]
     if len(clauses) < 2:
         return sentence

@@ -183,3 +183,16 @@ def test_yaml_round_trip(qa):
     question = "Who is the chief engineer of the bridge?"
     result = loaded.run(pipeline_inputs(question))
     assert result["generator"]["answer"].quotes[0].text == qa.ask(question).quotes[0].text
+
+
+def test_extractive_answer_trims_to_the_answering_clause():
+    from bot.answer_text import extractive_answer
+
+    quote = "The council met for three hours; councillors voted 27 to 4 in favour of the library budget plan."
+    assert extractive_answer("How many councillors voted for the library budget plan?", quote) == (
+        "Councillors voted 27 to 4 in favour of the library budget plan."
+    )
+    two = "The bridge closed in April. Chief engineer Marta Lindqvist said the cables were replaced."
+    assert extractive_answer("What did the chief engineer say?", two).startswith("Chief engineer Marta")
+    plain = "The repairs cost 48 million dollars."
+    assert extractive_answer("How much did the repairs cost?", plain) == plain
