@@ -229,9 +229,10 @@ def test_locked_store_fails_fast(make_settings, embedder):
         with pytest.raises(StoreLockedError, match="/reindex"):
             run_index(settings, show_progress_bar=False)
         env = dict(os.environ, QDRANT_PATH=str(settings.qdrant_path), ARTICLES_DIR=str(settings.articles_dir))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "indexing"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        done = subprocess.run(  # run from tmp_path (the cwd), away from any .env in the repository
+            [sys.executable, "-m", "indexing"], env=env, capture_output=True, text=True, timeout=60
         )
         assert time.monotonic() - started < 30
         assert done.returncode == 2

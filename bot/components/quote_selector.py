@@ -29,7 +29,7 @@ class QuoteSelector(StoreUser):
         weights: dict[str, float] | None = None,
         diversity: float = 0.03,
         merge_margin: float = 1.0,
-        merge_close: float = 0.1,
+        merge_close: float = 0.3,
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
