@@ -148,6 +148,13 @@ def write_batch(
     points = [
         point for item, (rows, title) in zip(items, vectors, strict=True) for point in _chunk_points(item, rows, title)
     ]
+    # Mark existing records as in progress first: if the run dies before the new records are
+    # written, no hash or fingerprint matches on the next run, so it redoes these articles even
+    # when their files were meanwhile reverted to the old content.
+    touched = models.Filter(should=[_filter_article(item.article.article_id) for item in items])
+    store.client.set_payload(
+        store.articles_collection, {"content_hash": None, "fingerprint": None}, points=touched, wait=True
+    )
     for start in range(0, len(points), UPSERT_BATCH):
         store.client.upsert(store.collection, points[start : start + UPSERT_BATCH], wait=True)
     stale = models.Filter(

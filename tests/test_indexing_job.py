@@ -199,6 +199,28 @@ def test_interrupted_run_leaves_store_usable_and_next_run_completes(make_setting
     assert run_index(settings, embedder=embedder, show_progress_bar=False).unchanged == 3
 
 
+def test_update_killed_then_file_reverted_is_redone(make_settings, embedder, monkeypatch):
+    """A run dies mid-update; the file goes back to its old content; the next run still repairs it."""
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"alpha.txt": ARTICLES["alpha.txt"]})
+    run_index(settings, embedder=embedder, show_progress_bar=False)
+    write_articles(settings.articles_dir, {"alpha.txt": ARTICLES["alpha.txt"] + " A second dam followed in 1975."})
+
+    def dying_record(item, extra=None):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(writer, "_record", dying_record)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(settings, embedder=embedder, show_progress_bar=False)
+    monkeypatch.undo()
+
+    write_articles(settings.articles_dir, {"alpha.txt": ARTICLES["alpha.txt"]})  # reverted
+    summary = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert summary.unchanged == 0 and summary.failed == 0
+    assert_consistent(settings)
+    assert run_index(settings, embedder=embedder, show_progress_bar=False).unchanged == 1
+
+
 def test_model_mismatch_refused_and_recreate(make_settings, embedder, monkeypatch, capsys):
     settings = make_settings()
     write_articles(settings.articles_dir, {"beta.txt": ARTICLES["beta.txt"]})
