@@ -46,6 +46,9 @@ def load_model(model: str, device: str = "cpu"):
             if Path(model).is_dir():
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
             log.info("loading embedding model %s", model_id(model))
             _models[key] = SentenceTransformer(model, device=device)

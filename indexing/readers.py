@@ -61,11 +61,23 @@ def parse_date(value: Any) -> str | None:
     return parsed.isoformat(timespec="seconds")
 
 
+_MINOR_WORDS = frozenset("a an and as at but by for from in nor of on or the to vs with".split())
+
+
 def title_from_name(name: str) -> str:
-    """A readable title from a file name: `centcom-chief-visits-pakistan` -> `Centcom chief visits pakistan`."""
+    """A headline from a file name: `centcom-chief-visits-pakistan` -> `Centcom Chief Visits Pakistan`.
+
+    File names lose capitals, so words are put in headline case (minor words stay lower case
+    unless first); a word that already has a capital keeps its spelling.
+    """
     words = re.sub(r"[-_.]+", " ", PurePosixPath(name).stem).split()
-    title = " ".join(words)
-    return title[:1].upper() + title[1:]
+    out = []
+    for position, word in enumerate(words):
+        if word != word.lower() or (position and word in _MINOR_WORDS):
+            out.append(word)
+        else:
+            out.append(word[:1].upper() + word[1:])
+    return " ".join(out)
 
 
 def looks_like_title(line: str) -> bool:

@@ -18,5 +18,4 @@ fi
 if [ -n "$token" ]; then
   exec .venv/bin/python -m bot run
 fi
-echo "No TELEGRAM_BOT_TOKEN set: get one from @BotFather in Telegram (/newbot) and put it in .env; starting the terminal chat instead."
 exec .venv/bin/python -m bot chat

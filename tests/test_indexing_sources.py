@@ -33,7 +33,7 @@ def test_sample_txt_keeps_prose_first_line_and_titles_from_name():
     [article], problems = read(SAMPLE_ARTICLES / "centcom-chief-visits-pakistan.txt")
     assert problems == []
     assert article.article_id == "centcom-chief-visits-pakistan"
-    assert article.title == "Centcom chief visits pakistan"
+    assert article.title == "Centcom Chief Visits Pakistan"
     assert article.text.startswith("A top US general visited")
 
 
