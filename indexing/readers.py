@@ -61,7 +61,9 @@ def parse_date(value: Any) -> str | None:
     return parsed.isoformat(timespec="seconds")
 
 
-_MINOR_WORDS = frozenset("a an and as at but by for from in nor of on or the to vs with".split())
+_MINOR_WORDS = frozenset(
+    ["a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "nor", "of", "on", "or", "the", "to", "vs", "with"]
+)
 
 
 def title_from_name(name: str) -> str:
