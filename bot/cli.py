@@ -238,22 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     from indexing.settings import SettingsError, load_settings
     from indexing.store import StoreError
 
+    exit_codes = {SettingsError: EXIT_CONFIG, StoreError: EXIT_CONFIG, QuestionError: EXIT_QUESTION}
+    exit_codes[EmptyCollectionError] = EXIT_EMPTY
     try:
         settings = load_settings()
         handler = {"ask": cmd_ask, "chat": cmd_chat, "run": cmd_run}[args.command]
         return handler(args, settings)
-    except SettingsError as error:
+    except tuple(exit_codes) as error:
         print(str(error), file=sys.stderr)
-        return EXIT_CONFIG
-    except QuestionError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_QUESTION
-    except EmptyCollectionError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_EMPTY
-    except StoreError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_CONFIG
+        return next(code for kind, code in exit_codes.items() if isinstance(error, kind))
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return EXIT_INTERRUPTED

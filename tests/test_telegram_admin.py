@@ -7,13 +7,13 @@ import asyncio
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
 
 from bot.telegram.access import ADMIN_ONLY
 from bot.telegram.handlers import BUSY
+from indexing.job import IndexSummary
 from tests.fake_bot_api import parse_telegram_html, start_bot
 from tests.test_telegram_e2e import ADMIN, SAMPLE, USER, make_module_settings
 
@@ -26,22 +26,6 @@ Organisers said the festival's giant brass heron, built by engineer Marta Quinte
 The heron walked along the Tagus riverfront for two hours before a cheering crowd.
 Next year's festival will move to the city of Porto, the organisers announced.
 """
-
-
-@dataclass
-class FakeSummary:
-    added: int = 1
-    updated: int = 0
-    unchanged: int = 2
-    removed: int = 0
-    failed: int = 0
-    chunks_written: int = 3
-    seconds: float = 1.5
-    failures: list = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +75,7 @@ async def test_reindex_edits_one_status_message_and_refuses_a_second_run(admin_b
             kwargs["progress"]("embedding", done, 3)
             time.sleep(0.3)
         release.wait(10)
-        return FakeSummary()
+        return IndexSummary(added=1, unchanged=2, chunks_written=3, seconds=1.5)
 
     monkeypatch.setattr(reindexer, "run_index", slow_job)
     monkeypatch.setattr(reindexer, "edit_interval", 0.1)
