@@ -32,8 +32,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from squad_data import DEFAULT_EVAL, index_articles, load_articles, load_questions
 
+from bot.components.resources import corpus_stats
 from bot.pipeline import QuestionAnswerer
-from bot.scoring import FEATURES, WEIGHTS, CandidatePool
+from bot.scoring import (
+    ANSWERABILITY_FEATURES,
+    DEFAULT_ABSTAIN_THRESHOLD,
+    FEATURES,
+    WEIGHTS,
+    CandidatePool,
+    answerability,
+    answerability_features,
+)
 from indexing.embedding import Embedder
 from indexing.settings import Settings, bundled_model_path
 from indexing.sparse import tokenize
@@ -198,6 +207,41 @@ def pool_top1(samples: list[tuple[np.ndarray, np.ndarray]], weights: dict[str, f
     return statistics.fmean(float(y[int(np.argmax(x @ w))]) for x, y in samples)
 
 
+def fit_answerability(
+    positives: list[dict], negatives: list[dict], quantile: float = 0.012
+) -> tuple[dict, float, float]:
+    """Class-balanced L2 logistic regression (C = 1, L-BFGS, as scikit-learn's default) of "answerable" on the
+    answerability features; the threshold is the `quantile` of the answerable questions' probabilities."""
+    from scipy.optimize import minimize
+
+    x = np.array([[f[n] for n in ANSWERABILITY_FEATURES] for f in positives + negatives], dtype=np.float64)
+    y = np.array([1.0] * len(positives) + [0.0] * len(negatives))
+    weight = np.where(y > 0, len(y) / (2 * len(positives)), len(y) / (2 * len(negatives)))
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:-1], params[-1]
+        z = x @ w + b
+        p = 1 / (1 + np.exp(-z))
+        nll = weight * (np.logaddexp(0, z) - y * z)
+        grad_z = weight * (p - y)
+        grad = np.concatenate([x.T @ grad_z + w, [grad_z.sum()]])
+        return float(nll.sum() + 0.5 * w @ w), grad
+
+    params = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B").x
+    weights = {n: round(float(v), 3) for n, v in zip(ANSWERABILITY_FEATURES, params[:-1], strict=True)}
+    bias = round(float(params[-1]), 3)
+    probs = 1 / (1 + np.exp(-(x[: len(positives)] @ np.array(list(weights.values())) + bias)))
+    return weights, bias, float(np.floor(np.quantile(probs, quantile) * 1000) / 1000)
+
+
+def question_answerability(qa: QuestionAnswerer, raw: dict, question: str) -> dict:
+    """The answerability features of one pipeline run (its pool is already scored and fused)."""
+    pool: CandidatePool = raw["retriever"]["pool"]
+    ranked = sorted(pool.candidates, key=lambda c: c.score, reverse=True)
+    stats = corpus_stats(qa.store)
+    return answerability_features(question, ranked, stats.df, stats.idf)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval", type=Path, default=DEFAULT_EVAL, help="the squad-v1.1-dev folder")
@@ -205,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="ask at most N questions per half (quick runs)")
     parser.add_argument("--half", choices=["tuning", "heldout", "both"], default="both")
     parser.add_argument("--fit", action="store_true", help="fit fusion weights on the tuning half and print them")
+    parser.add_argument(
+        "--fit-answerability",
+        action="store_true",
+        help="fit the abstain model on the tuning half + the even lines of the unanswerable questions",
+    )
     parser.add_argument("--skip-unanswerable", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
     args = parser.parse_args(argv)
@@ -224,13 +273,20 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(args.eval)
     halves = {"tuning": [q for q in questions if order[q["article_id"]] % 2 == 0]}
     halves["heldout"] = [q for q in questions if order[q["article_id"]] % 2 == 1]
-    wanted = ["tuning"] if args.fit else ["tuning", "heldout"] if args.half == "both" else [args.half]
+    wanted = (
+        ["tuning"]
+        if args.fit or args.fit_answerability
+        else ["tuning", "heldout"]
+        if args.half == "both"
+        else [args.half]
+    )
 
     qa = QuestionAnswerer(settings, store, embedder)
     allsent = AllSentences(store)
     print(f"{len(allsent.texts)} sentences in the collection", file=sys.stderr)
     qa.ask("warm up question")
     results: dict[str, dict] = {}
+    answerable: list[dict] = []
     samples: list[tuple[np.ndarray, np.ndarray]] = []
     recall = []
     links: list[list[tuple[int, int, int, bool]]] = []
@@ -255,11 +311,13 @@ def main(argv: list[str] | None = None) -> int:
                 "abstained": answer.abstained,
                 "latency_ms": latency,
             }
-            if not args.fit:
+            if not args.fit and not args.fit_answerability:
                 qvec = raw["embedder"]["embedding"]  # the pipeline's own question embedding
                 for name, texts in (("dense", allsent.dense(qvec)), ("bm25", allsent.bm25(q["question"]))):
                     row[f"{name}_top1"], row[f"{name}_top3"], row[f"{name}_rr"] = ranked_metrics(texts, q)
             rows.append(row)
+            if args.fit_answerability:
+                answerable.append(question_answerability(qa, raw, q["question"]))
             if args.fit:
                 pool: CandidatePool = raw["retriever"]["pool"]
                 y = np.array([contains_answer(c.text, q["answers"]) for c in pool.candidates], dtype=np.float64)
@@ -281,12 +339,41 @@ def main(argv: list[str] | None = None) -> int:
                     )
             if n % 500 == 0:
                 print(f"{half}: {n}/{len(qs)} top1 {statistics.fmean(r['top1'] for r in rows):.3f}", file=sys.stderr)
-        results[half] = summarise(rows) if not args.fit else {"top1": statistics.fmean(r["top1"] for r in rows)}
+        results[half] = (
+            summarise(rows)
+            if not (args.fit or args.fit_answerability)
+            else {"top1": statistics.fmean(r["top1"] for r in rows)}
+        )
+
+    if args.fit_answerability:
+        lines = [line.strip() for line in UNANSWERABLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+        negatives = []
+        for text in lines[0::2]:  # the odd lines stay held out
+            raw = qa.run_raw(text, include_outputs_from={"retriever", "embedder"})
+            negatives.append(question_answerability(qa, raw, text))
+        answerable = [f for f in answerable if f]
+        weights, bias, threshold = fit_answerability(answerable, [f for f in negatives if f])
+        probs = [answerability(f) for f in negatives]
+        print(
+            f"current model: wrongly answered (even lines) {statistics.fmean(p >= DEFAULT_ABSTAIN_THRESHOLD for p in probs):.3f}",
+            file=sys.stderr,
+        )
+        print(json.dumps({"weights": weights, "bias": bias, "threshold": threshold}, indent=2))
+        qa.close()
+        store.close()
+        return 0
 
     if not args.skip_unanswerable and not args.fit:
         unanswerable = [line.strip() for line in UNANSWERABLE.read_text(encoding="utf-8").splitlines() if line.strip()]
-        answered = sum(not qa.ask(text).abstained for text in unanswerable)
-        results["unanswerable"] = {"questions": len(unanswerable), "wrongly_answered": answered / len(unanswerable)}
+        answered = [not qa.ask(text).abstained for text in unanswerable]
+        # the answerability model is calibrated on the even (0-based) lines only; the odd ones are held out
+        tuning, heldout = answered[0::2], answered[1::2]
+        results["unanswerable"] = {
+            "questions": len(unanswerable),
+            "wrongly_answered": statistics.fmean(answered),
+            "wrongly_answered_tuning_lines": statistics.fmean(tuning),
+            "wrongly_answered_heldout_lines": statistics.fmean(heldout) if heldout else 0.0,
+        }
 
     print(json.dumps(results, indent=2))
     if args.json:

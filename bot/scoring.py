@@ -3,12 +3,13 @@
 Signals (all computed from what retrieval returned: no re-encoding of sentences):
 - `cos`: dense cosine of the question with the sentence embedding;
 - `bm25`: sentence-level BM25 (IDF from the aggregated `term_df`), max-normalised over the candidates,
-  and `coverage`: the share of the question's IDF mass the sentence contains (absolute, used to abstain);
+  and `coverage`: the share of the question's IDF mass the sentence contains (absolute);
 - `nb_cos` / `nb_bm25`: the same signals of the previous and next sentences (context);
 - `title`: cosine of the question with the article title; `art`: best cosine in the same article;
 - answer type: who / when / how many / where questions against names, dates, numbers, places in the sentence;
 - length: penalties for very short or very long sentences.
 Weights were fitted on the tuning half of the SQuAD benchmark only (see docs/quality.md).
+`answerability` (a logistic model over question-level evidence) decides whether to abstain.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ WEIGHTS: dict[str, float] = {
 }
 FEATURES = list(WEIGHTS)
 
-# Default abstain threshold on the confidence (see `confidence`); calibrated in docs/quality.md.
-DEFAULT_ABSTAIN_THRESHOLD = 0.355
+# Default abstain threshold on the answerability (see `answerability`): the 1.2nd percentile of the
+# tuning-half answerable questions; calibrated in docs/quality.md.
+DEFAULT_ABSTAIN_THRESHOLD = 0.07
 
 
 @dataclass
@@ -285,7 +287,7 @@ def compute_features(
 
 
 def fuse(candidates: list[SentenceCandidate], feats: np.ndarray, weights: dict[str, float] | None = None) -> None:
-    """Linear fusion into `score`, plus the absolute `confidence` used to abstain."""
+    """Linear fusion into `score`, plus the absolute per-sentence `confidence` (closest-article scores, `maxconf`)."""
     weights = weights or WEIGHTS
     w = np.array([weights.get(name, 0.0) for name in FEATURES], dtype=np.float32)
     scores = feats @ w if len(candidates) else np.zeros(0)
@@ -298,6 +300,76 @@ def confidence(features: dict[str, float]) -> float:
     """Absolute evidence that a sentence answers (not max-normalised, so comparable across questions):
     its cosine, the share of the question's IDF mass it contains and the article title's cosine."""
     return 0.5 * features.get("cos", 0.0) + 0.25 * features.get("coverage", 0.0) + 0.25 * features.get("title", 0.0)
+
+
+# --- answerability ------------------------------------------------------------------------------------------
+
+# Logistic model "is this question answered by the collection?", fitted on the tuning half of SQuAD
+# (answerable) and the even lines of benchmarks/unanswerable_questions.txt (see docs/quality.md).
+ANSWERABILITY_WEIGHTS: dict[str, float] = {
+    "maxconf": 1.671,
+    "cos": 2.133,
+    "win_cov": 1.319,
+    "win_cos": 5.436,
+    "title": 3.415,
+    "art": 6.584,
+    "margin": 1.436,
+    "missing": -1.759,
+    "unm1": -1.079,
+    "unm_share": -1.359,
+}
+ANSWERABILITY_BIAS = -8.926
+ANSWERABILITY_FEATURES = list(ANSWERABILITY_WEIGHTS)
+
+
+def answerability_features(
+    question: str, ranked: list[SentenceCandidate], df: dict[str, int], idf_of, context: str | None = None
+) -> dict[str, float]:
+    """Question-level evidence that the best candidates answer `question` (`ranked`: best first).
+
+    Besides the best sentence's cosine, window and title scores: the share of the question's IDF mass
+    that no sentence of the collection contains (`missing`), the rarest question term missing from the
+    best three-sentence window (its IDF relative to a term the collection has never seen) and the
+    share of the IDF mass the window misses; the fused-score margin over the second candidate and the
+    best confidence among the first ten candidates. (The median / fifth-best candidate cosines helped
+    on SQuAD by two points but depend on the collection's size, so they are left out.)
+    """
+    if not ranked:
+        return {}
+    own = {canon(t) for t in tokenize(question)}
+    extra = {canon(t) for t in tokenize(context)} - own if context else set()
+    idf = {t: idf_of(t) * (0.5 if t in extra else 1.0) for t in own | extra}
+    total = sum(idf.values()) or 1.0
+    unseen = idf_of("\x00") or 1.0  # the IDF of a term no sentence contains
+    top = ranked[0]
+    by_key = {(c.article_id, c.start): c for c in ranked}
+    window = {canon(t) for t in tokenize(top.text)}
+    for start in (top.prev_start, top.next_start):
+        nb = by_key.get((top.article_id, start)) if start is not None else None
+        if nb is not None:
+            window.update(canon(t) for t in tokenize(nb.text))
+    f = top.features
+    second = ranked[1].score if len(ranked) > 1 else top.score - 1.0
+    return {
+        "maxconf": max(c.confidence for c in ranked[:10]),
+        "cos": f.get("cos", 0.0),
+        "win_cov": f.get("win_cov", 0.0),
+        "win_cos": f.get("win_cos", 0.0),
+        "title": f.get("title", 0.0),
+        "art": f.get("art", 0.0),
+        "margin": top.score - second,
+        "missing": sum(w for t, w in idf.items() if df.get(t, 0) == 0) / total,
+        "unm1": max((w for t, w in idf.items() if t not in window), default=0.0) / unseen,
+        "unm_share": sum(w for t, w in idf.items() if t not in window) / total,
+    }
+
+
+def answerability(features: dict[str, float]) -> float:
+    """Probability-like score in [0, 1] that the question is answered (0 without candidates)."""
+    if not features:
+        return 0.0
+    z = ANSWERABILITY_BIAS + sum(w * features.get(name, 0.0) for name, w in ANSWERABILITY_WEIGHTS.items())
+    return sigmoid(z)
 
 
 @dataclass
@@ -330,4 +402,4 @@ def normalise_text(text: str) -> str:
 
 
 def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))

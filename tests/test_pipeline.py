@@ -196,3 +196,34 @@ def test_extractive_answer_trims_to_the_answering_clause():
     assert extractive_answer("What did the chief engineer say?", two).startswith("Chief engineer Marta")
     plain = "The repairs cost 48 million dollars."
     assert extractive_answer("How much did the repairs cost?", plain) == plain
+
+
+def test_answerability_penalises_question_terms_the_collection_lacks():
+    """The abstain score drops when the question's rare terms are missing from the collection / best window."""
+    import math
+
+    import numpy as np
+
+    from bot.scoring import SentenceCandidate, answerability, answerability_features
+
+    df = {"bridg": 3, "reopen": 2, "tuesday": 4}
+    n = 100
+
+    def idf_of(term: str) -> float:
+        d = df.get(term, 0)
+        return math.log(1.0 + (n - d + 0.5) / (d + 0.5))
+
+    def candidate(text: str) -> SentenceCandidate:
+        c = SentenceCandidate(
+            "a", 0, len(text), text, None, None, None, "Bridge", None, None, None, "h", np.zeros(3, dtype=np.float32)
+        )
+        c.features = {"cos": 0.5, "win_cov": 1.0, "win_cos": 0.5, "title": 0.3, "art": 0.5}
+        c.confidence, c.score = 0.5, 1.0
+        return c
+
+    ranked = [candidate("The bridge reopened on Tuesday.")]
+    known = answerability_features("When did the bridge reopen?", ranked, df, idf_of)
+    unknown = answerability_features("When did the zeppelin hangar reopen?", ranked, df, idf_of)
+    assert known["missing"] == 0.0 and unknown["missing"] > 0.5
+    assert answerability(unknown) < answerability(known)
+    assert answerability({}) == 0.0

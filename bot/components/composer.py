@@ -13,7 +13,8 @@ from bot.types import Answer, ArticleRef, Quote
 
 @component
 class AnswerComposer:
-    """Abstains when the best quote's confidence is under `abstain_threshold` (None: the calibrated default)."""
+    """Abstains when the question's answerability (`bot.scoring.answerability`, 0-1, computed by the selector
+    and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default)."""
 
     def __init__(self, abstain_threshold: float | None = None) -> None:
         self.abstain_threshold = abstain_threshold

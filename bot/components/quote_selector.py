@@ -7,7 +7,17 @@ from typing import Any
 import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
-from bot.scoring import WEIGHTS, CandidatePool, QuoteDraft, SentenceCandidate, compute_features, fuse, normalise_text
+from bot.scoring import (
+    WEIGHTS,
+    CandidatePool,
+    QuoteDraft,
+    SentenceCandidate,
+    answerability,
+    answerability_features,
+    compute_features,
+    fuse,
+    normalise_text,
+)
 from bot.types import ArticleRef, Quote
 
 from ._store_params import StoreUser
@@ -101,7 +111,10 @@ class QuoteSelector(StoreUser):
                 )
             if len(closest) == 3:
                 break
-        confidence = drafts[0].confidence if drafts else 0.0
+        # the abstain decision's score: the calibrated answerability of the question (bot.scoring)
+        stats = corpus_stats(self.store)
+        features = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
+        confidence = answerability(features)
         return {"drafts": drafts, "confidence": confidence, "closest": closest}
 
     def _pair(
