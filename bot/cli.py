@@ -24,7 +24,7 @@ EXIT_OK, EXIT_USAGE, EXIT_QUESTION, EXIT_EMPTY, EXIT_CONFIG, EXIT_INTERRUPTED = 
 
 TELEGRAM_HINT = (
     "Tip: to use the bot in Telegram, create one with @BotFather (/newbot), put TELEGRAM_BOT_TOKEN=<token> "
-    "in .env and run `python -m bot run`."
+    "in .env and run `make run` again (or `python -m bot run`)."
 )
 FOLLOW_UP_STARTS = ("and ", "also ", "what about ", "how about ", "but ", "then ", "so ")
 FOLLOW_UP_WORDS = {"that", "it", "this", "they", "them", "he", "she", "him", "her", "there", "those", "these", "its"}
