@@ -213,21 +213,27 @@ class Store:
             for name, schema in fields.items():
                 self.client.create_payload_index(collection, name, field_schema=schema)
 
-    def article_records(self, with_text: bool = False) -> Iterator[models.Record]:
-        """Every article record (the commit markers), without the heavy fields unless asked."""
-        exclude = [] if with_text else ["text", "term_df"]
+    def scroll_all(
+        self,
+        collection: str,
+        with_payload: bool | models.PayloadSelectorInclude | models.PayloadSelectorExclude = True,
+        with_vectors: bool | list[str] = False,
+        page: int = 256,
+    ) -> Iterator[models.Record]:
+        """Every point of `collection`, fetched page by page (bounded memory on a server too)."""
         offset = None
         while True:
             records, offset = self.client.scroll(
-                self.articles_collection,
-                limit=256,
-                offset=offset,
-                with_payload=models.PayloadSelectorExclude(exclude=exclude) if exclude else True,
-                with_vectors=False,
+                collection, limit=page, offset=offset, with_payload=with_payload, with_vectors=with_vectors
             )
             yield from records
             if offset is None:
                 break
+
+    def article_records(self, with_text: bool = False) -> Iterator[models.Record]:
+        """Every article record (the commit markers), without the heavy fields unless asked."""
+        selector = True if with_text else models.PayloadSelectorExclude(exclude=["text", "term_df"])
+        return self.scroll_all(self.articles_collection, with_payload=selector)
 
     def count_articles(self) -> int:
         if not self.exists():

@@ -101,25 +101,15 @@ def corpus_stats(store: Store) -> CorpusStats:
         return cached
     stats = CorpusStats()
     if store.client.collection_exists(store.articles_collection):
-        offset = None
         total_terms = 0
-        while True:
-            records, offset = store.client.scroll(
-                store.articles_collection,
-                limit=256,
-                offset=offset,
-                with_payload=models.PayloadSelectorInclude(include=["term_df", "n_sentences"]),
-                with_vectors=False,
-            )
-            for record in records:
-                payload = record.payload or {}
-                stats.n_sentences += int(payload.get("n_sentences") or 0)
-                for term, count in (payload.get("term_df") or {}).items():
-                    term = canon(term)
-                    stats.df[term] = stats.df.get(term, 0) + int(count)
-                    total_terms += int(count)
-            if offset is None:
-                break
+        selector = models.PayloadSelectorInclude(include=["term_df", "n_sentences"])
+        for record in store.scroll_all(store.articles_collection, with_payload=selector):
+            payload = record.payload or {}
+            stats.n_sentences += int(payload.get("n_sentences") or 0)
+            for term, count in (payload.get("term_df") or {}).items():
+                term = canon(term)
+                stats.df[term] = stats.df.get(term, 0) + int(count)
+                total_terms += int(count)
         if stats.n_sentences:
             stats.avg_len = max(total_terms / stats.n_sentences, 1.0)
     _stats[id(store)] = stats

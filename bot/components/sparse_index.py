@@ -35,31 +35,21 @@ class SparseMirror:
         ids, rows, cols, vals = [], [], [], []
         article_ids, sources, published = [], [], []
         columns: dict[int, int] = {}
-        offset = None
-        while True:
-            points, offset = store.client.scroll(
-                store.collection,
-                limit=512,
-                offset=offset,
-                with_payload=models.PayloadSelectorInclude(include=["article_id", "source", "published"]),
-                with_vectors=[SPARSE],
-            )
-            for point in points:
-                vector = (point.vector or {}).get(SPARSE)
-                row = len(ids)
-                ids.append(point.id)
-                payload = point.payload or {}
-                article_ids.append(payload.get("article_id") or "")
-                sources.append(payload.get("source") or "")
-                published.append(payload.get("published") or "")
-                if vector is None:
-                    continue
-                for index, value in zip(vector.indices, vector.values, strict=True):
-                    rows.append(row)
-                    cols.append(columns.setdefault(index, len(columns)))
-                    vals.append(value)
-            if offset is None:
-                break
+        selector = models.PayloadSelectorInclude(include=["article_id", "source", "published"])
+        for point in store.scroll_all(store.collection, with_payload=selector, with_vectors=[SPARSE], page=512):
+            vector = (point.vector or {}).get(SPARSE)
+            row = len(ids)
+            ids.append(point.id)
+            payload = point.payload or {}
+            article_ids.append(payload.get("article_id") or "")
+            sources.append(payload.get("source") or "")
+            published.append(payload.get("published") or "")
+            if vector is None:
+                continue
+            for index, value in zip(vector.indices, vector.values, strict=True):
+                rows.append(row)
+                cols.append(columns.setdefault(index, len(columns)))
+                vals.append(value)
         matrix = sparse.csc_matrix(
             (np.asarray(vals, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
             shape=(len(ids), max(len(columns), 1)),
