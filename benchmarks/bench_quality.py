@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from squad_data import DEFAULT_EVAL, index_articles, load_articles, load_questions
 
+from bot.components.quote_selector import MAX_PAIR_WORDS, SHORT_WORDS
 from bot.components.resources import corpus_stats
 from bot.pipeline import QuestionAnswerer
 from bot.scoring import (
@@ -161,44 +162,87 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-NEGATIVE = {"type_miss", "short"}  # penalties: weight <= 0
-FREE = {"novel", "long", "novel_num", "novel_caps", "m_person", "m_place"}  # either sign; all others >= 0
+def fit_weights(samples: list[tuple[np.ndarray, np.ndarray]], l2: float = 1e-3) -> dict[str, float]:
+    """Listwise softmax regression (L-BFGS, full batch): per question, maximise the probability that the
+    top candidate holds the answer. Features are standardised for the fit (so `l2` treats them alike) and the
+    weights folded back to raw units; the scores come out as log-odds between candidates."""
+    from scipy.optimize import minimize
+
+    samples = [(x, y) for x, y in samples if y.any() and not y.all()]
+    width = max(len(y) for _, y in samples)
+    x = np.zeros((len(samples), width, len(FEATURES)))
+    pos = np.zeros((len(samples), width), dtype=bool)
+    mask = np.zeros((len(samples), width), dtype=bool)
+    for i, (xi, yi) in enumerate(samples):
+        x[i, : len(yi)], pos[i, : len(yi)], mask[i, : len(yi)] = xi, yi > 0, True
+    mu, sd = x[mask].mean(0), x[mask].std(0) + 1e-6
+    xs = np.where(mask[..., None], (x - mu) / sd, 0.0)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = np.where(mask, xs @ w, -np.inf)
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        p_pos = np.where(pos, p, 0.0)
+        mass = p_pos.sum(axis=1, keepdims=True)
+        # d(-log mass)/dz = p - p_pos / mass
+        grad_z = p - p_pos / mass
+        value = -np.log(mass).mean() + l2 * w @ w
+        grad = np.einsum("qn,qnf->f", grad_z, xs) / len(samples) + 2 * l2 * w
+        return float(value), grad
+
+    w = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+    return {f: round(float(v), 4) for f, v in zip(FEATURES, w / sd, strict=True)}
 
 
-def fit_weights(
-    samples: list[tuple[np.ndarray, np.ndarray]], epochs: int = 400, lr: float = 0.02, scale: float = 8.0
-) -> dict[str, float]:
-    """Listwise softmax regression (Adam, full batch): per question, raise the candidates holding the answer.
+def simulate_quotes(
+    scores: np.ndarray, x: np.ndarray, y: np.ndarray, links: list, margin: float, typed: float = 5.0, k: int = 3
+) -> tuple[list, int]:
+    """The selector's first `k` quotes (best first, two adjacent sentences merged as QuoteSelector._pair does
+    with merge_close `margin` and merge_margin `typed`): whether each holds the answer, and the first quote's
+    word count."""
+    miss, match = x[:, FEATURES.index("type_miss")], x[:, FEATURES.index("type_match")]
+    used: set[int] = set()
+    found, words = [], 0
+    for j in np.argsort(-scores):
+        if j in used:
+            continue
+        prev, nxt, n_words, gap_ok = links[j]
+        best = None
+        for other, ok in ((nxt, gap_ok), (prev, links[prev][3] if prev >= 0 else False)):
+            if other < 0 or not ok or other in used or n_words + links[other][2] > MAX_PAIR_WORDS:
+                continue
+            if min(n_words, links[other][2]) < SHORT_WORDS:
+                value = scores[other] + 1000.0  # a fragment always comes with a neighbour
+            elif scores[other] >= scores[j] - margin or (
+                miss[j] and match[other] and scores[other] >= scores[j] - typed
+            ):
+                value = scores[other]
+            else:
+                continue
+            if best is None or value > best[0]:
+                best = (value, other)
+        unit = [j] + ([best[1]] if best else [])
+        used.update(unit)
+        found.append(bool(max(y[u] for u in unit)))
+        words = words or sum(links[u][2] for u in unit)
+        if len(found) == k:
+            break
+    return found, words
 
-    The cosine weight is pinned to 1 to fix the scale; `scale` is the softmax temperature.
-    """
-    xs = [x for x, _ in samples]
-    targets = [y / y.sum() for _, y in samples]
-    w = np.array([WEIGHTS[f] for f in FEATURES], dtype=np.float64)
-    m, v = np.zeros_like(w), np.zeros_like(w)
-    pinned = FEATURES.index("cos")
-    nonneg = [i for i, f in enumerate(FEATURES) if f not in NEGATIVE and f not in FREE]
-    nonpos = [i for i, f in enumerate(FEATURES) if f in NEGATIVE]
-    for epoch in range(1, epochs + 1):
-        grad = np.zeros_like(w)
-        loss = 0.0
-        for x, target in zip(xs, targets, strict=True):
-            z = scale * (x @ w)
-            z -= z.max()
-            p = np.exp(z)
-            p /= p.sum()
-            grad += scale * (x.T @ (p - target))
-            loss -= float(np.log((p * (target > 0)).sum() + 1e-12))
-        grad /= len(xs)
-        grad[pinned] = 0.0
-        m = 0.9 * m + 0.1 * grad
-        v = 0.999 * v + 0.001 * grad**2
-        w -= lr * (m / (1 - 0.9**epoch)) / (np.sqrt(v / (1 - 0.999**epoch)) + 1e-8)
-        w[nonneg] = np.maximum(w[nonneg], 0.0)  # evidence may only add to a score
-        w[nonpos] = np.minimum(w[nonpos], 0.0)
-        if epoch % 50 == 0:
-            print(f"fit epoch {epoch}: loss {loss / len(xs):.4f}", file=sys.stderr)
-    return {f: round(float(value), 3) for f, value in zip(FEATURES, w, strict=True)}
+
+def choose_merge_margin(samples: list, links: list, weights: dict[str, float], max_words: float) -> float:
+    """The widest merge margin (score units) whose simulated first quotes average at most `max_words` words."""
+    w = np.array([weights.get(f, 0.0) for f in FEATURES])
+    best = 0.0
+    for margin in np.arange(0.0, 5.01, 0.25):
+        runs = [simulate_quotes(x @ w, x, y, link, margin) for (x, y), link in zip(samples, links, strict=True)]
+        top1 = statistics.fmean(r[0][0] for r in runs)
+        words = statistics.fmean(r[1] for r in runs)
+        print(f"merge margin {margin:.2f}: simulated top1 {top1:.4f}, first quote {words:.1f} words", file=sys.stderr)
+        if words <= max_words:
+            best = float(margin)
+    return best
 
 
 def pool_top1(samples: list[tuple[np.ndarray, np.ndarray]], weights: dict[str, float]) -> float:
@@ -207,9 +251,7 @@ def pool_top1(samples: list[tuple[np.ndarray, np.ndarray]], weights: dict[str, f
     return statistics.fmean(float(y[int(np.argmax(x @ w))]) for x, y in samples)
 
 
-def fit_answerability(
-    positives: list[dict], negatives: list[dict], quantile: float = 0.012
-) -> tuple[dict, float, float]:
+def fit_answerability(positives: list[dict], negatives: list[dict], quantile: float) -> tuple[dict, float, float]:
     """Class-balanced L2 logistic regression (C = 1, L-BFGS, as scikit-learn's default) of "answerable" on the
     answerability features; the threshold is the `quantile` of the answerable questions' probabilities."""
     from scipy.optimize import minimize
@@ -253,6 +295,18 @@ def main(argv: list[str] | None = None) -> int:
         "--fit-answerability",
         action="store_true",
         help="fit the abstain model on the tuning half + the even lines of the unanswerable questions",
+    )
+    parser.add_argument(
+        "--max-words",
+        type=float,
+        default=33.0,
+        help="with --fit: the first quotes' mean length the merge margin may reach",
+    )
+    parser.add_argument(
+        "--abstain-quantile",
+        type=float,
+        default=0.008,
+        help="with --fit-answerability: the share of tuning questions the threshold may abstain on",
     )
     parser.add_argument("--skip-unanswerable", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
@@ -352,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             raw = qa.run_raw(text, include_outputs_from={"retriever", "embedder"})
             negatives.append(question_answerability(qa, raw, text))
         answerable = [f for f in answerable if f]
-        weights, bias, threshold = fit_answerability(answerable, [f for f in negatives if f])
+        weights, bias, threshold = fit_answerability(answerable, [f for f in negatives if f], args.abstain_quantile)
         probs = [answerability(f) for f in negatives]
         print(
             f"current model: wrongly answered (even lines) {statistics.fmean(p >= DEFAULT_ABSTAIN_THRESHOLD for p in probs):.3f}",
@@ -393,9 +447,10 @@ def main(argv: list[str] | None = None) -> int:
         (args.store / "fit_features.json").write_text(json.dumps(FEATURES))  # the column order of the dumps
         np.save(args.store / "fit_links.npy", np.array(links, dtype=object), allow_pickle=True)
         print(f"pool top1 with the current weights: {pool_top1(samples, WEIGHTS):.4f}", file=sys.stderr)
-        fitted = fit_weights([(x, y) for x, y in samples if y.any() and not y.all()])
+        fitted = fit_weights(samples)
         print(f"pool top1 with the fitted weights: {pool_top1(samples, fitted):.4f}", file=sys.stderr)
-        print(json.dumps(fitted, indent=2))
+        margin = choose_merge_margin(samples, links, fitted, args.max_words)
+        print(json.dumps({"weights": fitted, "merge_close": margin}, indent=2))
     qa.close()
     store.close()
     if tmp is not None:

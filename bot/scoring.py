@@ -29,38 +29,52 @@ B_SENT = 0.75
 
 # Fitted on the tuning half (even article index) of benchmarks/bench_quality.py; see docs/quality.md.
 WEIGHTS: dict[str, float] = {
-    "cos": 1.0,
-    "bm25": 0.5,
-    "coverage": 0.0,
-    "bigram": 0.208,
-    "nb_cos": 0.096,
-    "nb_bm25": 0.0,
-    "title": 0.107,
-    "art": 0.252,
-    "type_match": 0.165,
-    "type_miss": -0.165,
-    "m_date": 0.263,
-    "m_number": 0.27,
-    "m_person": -0.159,
-    "m_place": -0.136,
-    "novel_caps": 0.057,
-    "novel_num": -0.002,
-    "rrf": 0.156,
-    "nb_cov": 0.0,
-    "art_bm25": 0.107,
-    "proximity": 0.0,
-    "cos_x_cov": 0.124,
-    "novel": 1.021,
-    "short": -0.092,
-    "long": 0.067,
-    "win_cov": 0.891,
-    "win_cos": 0.269,
+    "cos": 3.9628,
+    "bm25": -0.9128,
+    "coverage": -2.6231,
+    "bigram": 3.0219,
+    "nb_cos": 2.2822,
+    "nb_bm25": -0.4484,
+    "title": 2.2065,
+    "art": 2.9915,
+    "type_match": 0.5976,
+    "type_miss": -0.687,
+    "m_date": 1.1542,
+    "m_number": 1.1066,
+    "m_person": -0.0082,
+    "m_place": 0.338,
+    "novel_caps": 0.1499,
+    "novel_num": -0.0141,
+    "rrf": 0.5688,
+    "nb_cov": -0.7001,
+    "art_bm25": 0.6637,
+    "proximity": 0.2778,
+    "cos_x_cov": -2.3244,
+    "novel": 1.032,
+    "short": -1.2501,
+    "long": 0.2286,
+    "win_cov": 4.3408,
+    "win_cos": 8.3172,
+    "prev_cos": -1.1076,
+    "next_cos": -1.937,
+    "prev_bm25": 0.2866,
+    "next_bm25": -1.2178,
+    "prev_cov": -0.8779,
+    "next_cov": 0.6095,
+    "has_prev": 0.4799,
+    "has_next": 0.6689,
+    "leans_back": 0.0704,
+    "chunk_bm25": 3.272,
+    "off_title_cov": 6.8838,
+    "run": -1.4762,
+    "rank_cos": 0.7911,
+    "rank_bm25": -0.0064,
 }
 FEATURES = list(WEIGHTS)
 
 # Default abstain threshold on the answerability (see `answerability`): the 1.2nd percentile of the
 # tuning-half answerable questions; calibrated in docs/quality.md.
-DEFAULT_ABSTAIN_THRESHOLD = 0.07
+DEFAULT_ABSTAIN_THRESHOLD = 0.064
 
 
 @dataclass
@@ -80,6 +94,7 @@ class SentenceCandidate:
     published: str | None
     content_hash: str
     vector: np.ndarray
+    chunks: tuple[int, ...] = ()  # the retrieved chunks (pool-local numbers) holding this sentence
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     confidence: float = 0.0
@@ -101,6 +116,10 @@ _NUMBER = re.compile(
     r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
     r"thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|percent)\b",
     re.I,
+)
+# a sentence opening like this leans on the previous one ("He later ...", "However, ...")
+_LEANS_BACK = re.compile(
+    r"^(It|He|She|They|This|These|That|Those|His|Her|Their|Its|The latter|The former|However|But|Also|In|After|During)\b"
 )
 _CAPWORD = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’\-]+")
 _PLACE_CUE = re.compile(r"\b(in|at|near|from|to|into|across|between)\s+(the\s+)?[A-Z]")
@@ -187,6 +206,43 @@ def bm25_scores(
     return out
 
 
+def chunk_bm25(candidates: list[SentenceCandidate], terms: list[list[str]], idf: dict[str, float]) -> np.ndarray:
+    """Per sentence, the best BM25 of a retrieved chunk holding it (the chunk = its candidate sentences),
+    max-normalised: which passage the question is about."""
+    counts: dict[int, dict[str, int]] = {}
+    lengths: dict[int, int] = {}
+    for c, ts in zip(candidates, terms, strict=True):
+        for chunk in c.chunks:
+            lengths[chunk] = lengths.get(chunk, 0) + len(ts)
+            bag = counts.setdefault(chunk, {})
+            for t in ts:
+                if t in idf:
+                    bag[t] = bag.get(t, 0) + 1
+    if not counts:
+        return np.zeros(len(candidates), dtype=np.float32)
+    avg = sum(lengths.values()) / len(lengths) or 1.0
+    score = {}
+    for chunk, bag in counts.items():
+        norm = K1 * (1 - B_SENT + B_SENT * lengths[chunk] / avg)
+        score[chunk] = sum(idf[t] * tf * (K1 + 1) / (tf + norm) for t, tf in bag.items())
+    top = max(score.values()) or 1.0
+    return np.array([max((score[k] for k in c.chunks), default=0.0) / top for c in candidates], dtype=np.float32)
+
+
+def longest_run(query: list[str], terms: list[str]) -> int:
+    """Length of the longest run of consecutive question terms found in the same order in `terms`."""
+    best = 0
+    previous = [0] * (len(terms) + 1)
+    for q in query:
+        current = [0] * (len(terms) + 1)
+        for j, t in enumerate(terms, 1):
+            if q == t:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
 # --- fusion -------------------------------------------------------------------------------------------------
 
 
@@ -235,21 +291,31 @@ def compute_features(
     q_words = set(q_terms)
     q_seq = [canon(t) for t in tokenize(question)]
     q_bigrams = set(itertools.pairwise(q_seq))
+    chunk_bm = chunk_bm25(candidates, terms, idf)
+    off_title: dict[str, dict[str, float]] = {}  # per article: the question's terms its title does not hold
+    for c in candidates:
+        if c.article_id not in off_title:
+            in_title = {canon(t) for t in tokenize(c.title)}
+            off_title[c.article_id] = {t: w for t, w in idf.items() if t not in in_title and t not in extra}
     feats = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
     for row, c in enumerate(candidates):
-        neighbours = [index.get((c.article_id, s)) for s in (c.prev_start, c.next_start) if s is not None]
-        nb_cos = max((float(cos[n]) for n in neighbours if n is not None), default=0.0)
-        nb_bm = max((float(bm25_n[n]) for n in neighbours if n is not None), default=0.0)
+        prev = index.get((c.article_id, c.prev_start)) if c.prev_start is not None else None
+        nxt = index.get((c.article_id, c.next_start)) if c.next_start is not None else None
+        neighbours = [n for n in (prev, nxt) if n is not None]
+        own_terms = set(terms[row])
+        off = off_title[c.article_id]
+        nb_cos = max((float(cos[n]) for n in neighbours), default=0.0)
+        nb_bm = max((float(bm25_n[n]) for n in neighbours), default=0.0)
         n_words = len(c.text.split())
         match = has_type(c.text, qtype, q_caps) if qtype else False
-        novel = len(set(terms[row]) - q_words) / max(len(set(terms[row])), 1)
+        novel = len(own_terms - q_words) / max(len(own_terms), 1)
         caps = _capitalised(c.text) - q_caps
         numbers = set(re.findall(r"\d+", c.text)) - q_numbers
         positions = [i for i, t in enumerate(terms[row]) if t in q_words]
         proximity = len(positions) / (positions[-1] - positions[0] + 1) if len(positions) > 1 else 0.0
-        window = set(terms[row]).union(*(terms[n] for n in neighbours if n is not None))
+        window = own_terms.union(*(terms[n] for n in neighbours))
         win_cov = sum(idf[t] for t in window if t in idf) / idf_total
-        win_vec = matrix[row] + sum((matrix[n] for n in neighbours if n is not None), np.zeros_like(matrix[row]))
+        win_vec = matrix[row] + sum((matrix[n] for n in neighbours), np.zeros_like(matrix[row]))
         win_cos = float(win_vec @ question_vec) / (float(np.linalg.norm(win_vec)) or 1.0)
         values = {
             "cos": float(cos[row]),
@@ -271,7 +337,7 @@ def compute_features(
             "novel_caps": min(len(caps), 3) / 3.0,
             "novel_num": 1.0 if numbers else 0.0,
             "rrf": float(10.0 * (1.0 / (10 + rank_cos[row]) + 1.0 / (10 + rank_bm[row]))),
-            "nb_cov": max((float(coverage[n]) for n in neighbours if n is not None), default=0.0),
+            "nb_cov": max((float(coverage[n]) for n in neighbours), default=0.0),
             "art_bm25": art_bm25[c.article_id],
             "proximity": proximity,
             "cos_x_cov": float(cos[row]) * float(coverage[row]),
@@ -280,6 +346,20 @@ def compute_features(
             "novel": novel,
             "short": 1.0 if n_words < 6 else 0.0,
             "long": max(0.0, (n_words - 45) / 30.0),
+            "prev_cos": float(cos[prev]) if prev is not None else 0.0,
+            "next_cos": float(cos[nxt]) if nxt is not None else 0.0,
+            "prev_bm25": float(bm25_n[prev]) if prev is not None else 0.0,
+            "next_bm25": float(bm25_n[nxt]) if nxt is not None else 0.0,
+            "prev_cov": float(coverage[prev]) if prev is not None else 0.0,
+            "next_cov": float(coverage[nxt]) if nxt is not None else 0.0,
+            "has_prev": 1.0 if prev is not None else 0.0,
+            "has_next": 1.0 if nxt is not None else 0.0,
+            "leans_back": 1.0 if _LEANS_BACK.match(c.text) else 0.0,
+            "chunk_bm25": float(chunk_bm[row]),
+            "off_title_cov": sum(w for t, w in off.items() if t in own_terms) / (sum(off.values()) or 1.0),
+            "run": longest_run(q_seq, terms[row]) / max(len(q_seq), 1),
+            "rank_cos": float(1.0 / (1.0 + rank_cos[row])),
+            "rank_bm25": float(1.0 / (1.0 + rank_bm[row])),
         }
         c.features = values
         feats[row] = [values[name] for name in FEATURES]
@@ -307,18 +387,18 @@ def confidence(features: dict[str, float]) -> float:
 # Logistic model "is this question answered by the collection?", fitted on the tuning half of SQuAD
 # (answerable) and the even lines of benchmarks/unanswerable_questions.txt (see docs/quality.md).
 ANSWERABILITY_WEIGHTS: dict[str, float] = {
-    "maxconf": 1.671,
-    "cos": 2.133,
-    "win_cov": 1.319,
-    "win_cos": 5.436,
-    "title": 3.415,
-    "art": 6.584,
-    "margin": 1.436,
-    "missing": -1.759,
-    "unm1": -1.079,
-    "unm_share": -1.359,
+    "maxconf": 2.148,
+    "cos": 2.131,
+    "win_cov": 1.439,
+    "win_cos": 4.691,
+    "title": 2.962,
+    "art": 7.491,
+    "margin": 0.202,
+    "missing": -1.934,
+    "unm1": -0.626,
+    "unm_share": -1.439,
 }
-ANSWERABILITY_BIAS = -8.926
+ANSWERABILITY_BIAS = -9.583
 ANSWERABILITY_FEATURES = list(ANSWERABILITY_WEIGHTS)
 
 

@@ -37,15 +37,15 @@ class QuoteSelector(StoreUser):
         self,
         store_params: dict[str, Any],
         weights: dict[str, float] | None = None,
-        diversity: float = 0.03,
-        merge_margin: float = 1.0,
-        merge_close: float = 0.3,
+        diversity: float = 0.1,
+        merge_close: float = 2.5,
+        merge_margin: float = 5.0,
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
         self.diversity = diversity
-        self.merge_margin = merge_margin
         self.merge_close = merge_close
+        self.merge_margin = merge_margin
         self._store = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,8 +54,8 @@ class QuoteSelector(StoreUser):
             store_params=self.store_params,
             weights=self.weights,
             diversity=self.diversity,
-            merge_margin=self.merge_margin,
             merge_close=self.merge_close,
+            merge_margin=self.merge_margin,
         )
 
     @classmethod
@@ -122,10 +122,11 @@ class QuoteSelector(StoreUser):
     ) -> tuple[SentenceCandidate, SentenceCandidate] | None:
         """The two adjacent sentences to quote together, or None to quote `c` alone.
 
-        Two sentences are quoted when `c` or its neighbour is a fragment, when the neighbour scores
-        within `merge_close` of `c`, or when `c` restates the question without the kind of answer it
-        asks for (a date, a number, a name) and its neighbour holds one and scores within
-        `merge_margin`; the pair must stay under MAX_PAIR_WORDS words.
+        Two sentences are quoted when `c` or its neighbour is a fragment, when the neighbour scores within
+        `merge_close` of `c` (scores are log-odds: a neighbour nearly as likely to hold the answer comes
+        along), or when `c` restates the question without the kind of answer it asks for (a date, a
+        number, a name) and its neighbour holds one and scores within `merge_margin`; the pair must stay
+        under MAX_PAIR_WORDS words.
         """
         prev = by_key.get((c.article_id, c.prev_start)) if c.prev_start is not None else None
         nxt = by_key.get((c.article_id, c.next_start)) if c.next_start is not None else None
@@ -137,16 +138,16 @@ class QuoteSelector(StoreUser):
                 continue
             other = second if first is c else first
             if len(c.text.split()) < SHORT_WORDS or len(other.text.split()) < SHORT_WORDS:
-                options.append((other.score + 1.0, first, second))
+                options.append((1, other.score, first, second))  # a fragment always comes with a neighbour
             elif other.score >= c.score - self.merge_close or (
                 c.features.get("type_miss")
                 and other.features.get("type_match")
                 and other.score >= c.score - self.merge_margin
             ):
-                options.append((other.score, first, second))
+                options.append((0, other.score, first, second))
         if not options:
             return None
-        _, first, second = max(options, key=lambda o: o[0])
+        _, _, first, second = max(options, key=lambda o: o[:2])
         return first, second
 
     @staticmethod

@@ -124,7 +124,8 @@ class HybridRetriever(StoreUser):
         by_key: dict[tuple[str, int], SentenceCandidate] = {}
         titles: dict[str, np.ndarray] = {}
         links: dict[tuple[str, int], list[Any]] = {}
-        for point in points:
+        chunks: dict[tuple[str, int], list[int]] = {}
+        for number, point in enumerate(points):
             payload = point.payload or {}
             vectors = point.vector or {}
             article_id = payload.get("article_id")
@@ -144,6 +145,7 @@ class HybridRetriever(StoreUser):
                 link[0] = link[0] if link[0] is not None else prev_start
                 if link[1] is None and next_start is not None:
                     link[1], link[2] = next_start, gap
+                chunks.setdefault(key, []).append(number)
                 if key in by_key:
                     continue
                 by_key[key] = SentenceCandidate(
@@ -163,4 +165,5 @@ class HybridRetriever(StoreUser):
                 )
         for key, candidate in by_key.items():
             candidate.prev_start, candidate.next_start, candidate.gap_after = links[key]
+            candidate.chunks = tuple(chunks[key])
         return {"pool": CandidatePool(list(by_key.values()), titles)}
