@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--abstain-quantile",
         type=float,
-        default=0.008,
+        default=0.01,
         help="with --fit-answerability: the share of tuning questions the threshold may abstain on",
     )
     parser.add_argument("--skip-unanswerable", action="store_true")

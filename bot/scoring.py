@@ -72,9 +72,9 @@ WEIGHTS: dict[str, float] = {
 }
 FEATURES = list(WEIGHTS)
 
-# Default abstain threshold on the answerability (see `answerability`): the 0.8th percentile of the
+# Default abstain threshold on the answerability (see `answerability`): the 1st percentile of the
 # tuning-half answerable questions; calibrated in docs/quality.md.
-DEFAULT_ABSTAIN_THRESHOLD = 0.039
+DEFAULT_ABSTAIN_THRESHOLD = 0.052
 
 
 @dataclass
