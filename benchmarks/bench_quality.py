@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from squad_data import DEFAULT_EVAL, index_articles, load_articles, load_questions
 
-from bot.components.quote_selector import MAX_PAIR_WORDS, SHORT_WORDS
+from bot.components.quote_selector import QuoteSelector
 from bot.components.resources import corpus_stats
 from bot.pipeline import QuestionAnswerer
 from bot.scoring import (
@@ -41,6 +41,7 @@ from bot.scoring import (
     FEATURES,
     WEIGHTS,
     CandidatePool,
+    SentenceCandidate,
     answerability,
     answerability_features,
 )
@@ -195,51 +196,23 @@ def fit_weights(samples: list[tuple[np.ndarray, np.ndarray]], l2: float = 1e-3) 
     return {f: round(float(v), 4) for f, v in zip(FEATURES, w / sd, strict=True)}
 
 
-def simulate_quotes(
-    scores: np.ndarray, x: np.ndarray, y: np.ndarray, links: list, margin: float, typed: float = 5.0, k: int = 3
-) -> tuple[list, int]:
-    """The selector's first `k` quotes (best first, two adjacent sentences merged as QuoteSelector._pair does
-    with merge_close `margin` and merge_margin `typed`): whether each holds the answer, and the first quote's
-    word count."""
-    miss, match = x[:, FEATURES.index("type_miss")], x[:, FEATURES.index("type_match")]
-    used: set[int] = set()
-    found, words = [], 0
-    for j in np.argsort(-scores):
-        if j in used:
-            continue
-        prev, nxt, n_words, gap_ok = links[j]
-        best = None
-        for other, ok in ((nxt, gap_ok), (prev, links[prev][3] if prev >= 0 else False)):
-            if other < 0 or not ok or other in used or n_words + links[other][2] > MAX_PAIR_WORDS:
-                continue
-            if min(n_words, links[other][2]) < SHORT_WORDS:
-                value = scores[other] + 1000.0  # a fragment always comes with a neighbour
-            elif scores[other] >= scores[j] - margin or (
-                miss[j] and match[other] and scores[other] >= scores[j] - typed
-            ):
-                value = scores[other]
-            else:
-                continue
-            if best is None or value > best[0]:
-                best = (value, other)
-        unit = [j] + ([best[1]] if best else [])
-        used.update(unit)
-        found.append(bool(max(y[u] for u in unit)))
-        words = words or sum(links[u][2] for u in unit)
-        if len(found) == k:
-            break
-    return found, words
-
-
-def choose_merge_margin(samples: list, links: list, weights: dict[str, float], max_words: float) -> float:
-    """The widest merge margin (score units) whose simulated first quotes average at most `max_words` words."""
+def choose_merge_margin(
+    pools: list[list[SentenceCandidate]], answers: list[list[str]], weights: dict[str, float], max_words: float
+) -> float:
+    """The widest merge margin (score units) whose first quotes average at most `max_words` words: the
+    selector's own quote selection replayed on the tuning candidates, rescored with `weights`."""
     w = np.array([weights.get(f, 0.0) for f in FEATURES])
+    for pool in pools:
+        for c in pool:
+            c.score = float(np.array([c.features[f] for f in FEATURES]) @ w)
+    ranked = [sorted(pool, key=lambda c: c.score, reverse=True) for pool in pools]
     best = 0.0
     for margin in np.arange(0.0, 5.01, 0.25):
-        runs = [simulate_quotes(x @ w, x, y, link, margin) for (x, y), link in zip(samples, links, strict=True)]
-        top1 = statistics.fmean(r[0][0] for r in runs)
-        words = statistics.fmean(r[1] for r in runs)
-        print(f"merge margin {margin:.2f}: simulated top1 {top1:.4f}, first quote {words:.1f} words", file=sys.stderr)
+        selector = QuoteSelector({}, weights=weights, merge_close=float(margin))
+        firsts = [selector.select(r, 1)[0].quote.text for r in ranked]
+        top1 = statistics.fmean(contains_answer(text, a) for text, a in zip(firsts, answers, strict=True))
+        words = statistics.fmean(len(text.split()) for text in firsts)
+        print(f"merge margin {margin:.2f}: top1 {top1:.4f}, first quote {words:.1f} words", file=sys.stderr)
         if words <= max_words:
             best = float(margin)
     return best
@@ -343,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     answerable: list[dict] = []
     samples: list[tuple[np.ndarray, np.ndarray]] = []
     recall = []
-    links: list[list[tuple[int, int, int, bool]]] = []
+    pools: list[list[SentenceCandidate]] = []  # with --fit: the tuning candidates, to replay quote selection
+    answers: list[list[str]] = []
     for half in wanted:
         qs = halves[half][: args.limit] if args.limit else halves[half]
         if args.limit:  # spread a quick run over all articles of the half
@@ -379,18 +353,8 @@ def main(argv: list[str] | None = None) -> int:
                 if len(y):
                     x = np.array([[c.features[f] for f in FEATURES] for c in pool.candidates], dtype=np.float64)
                     samples.append((x, y))
-                    rows_of = {(c.article_id, c.start): i for i, c in enumerate(pool.candidates)}
-                    links.append(
-                        [
-                            (
-                                rows_of.get((c.article_id, c.prev_start), -1),
-                                rows_of.get((c.article_id, c.next_start), -1),
-                                len(c.text.split()),
-                                "\n" not in (c.gap_after or "\n"),
-                            )
-                            for c in pool.candidates
-                        ]
-                    )
+                    pools.append(pool.candidates)
+                    answers.append(q["answers"])
             if n % 500 == 0:
                 print(f"{half}: {n}/{len(qs)} top1 {statistics.fmean(r['top1'] for r in rows):.3f}", file=sys.stderr)
         results[half] = (
@@ -445,11 +409,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"candidate recall (answer in the pool): {statistics.fmean(recall):.3f}", file=sys.stderr)
         np.save(args.store / "fit_samples.npy", np.array(samples, dtype=object), allow_pickle=True)
         (args.store / "fit_features.json").write_text(json.dumps(FEATURES))  # the column order of the dumps
-        np.save(args.store / "fit_links.npy", np.array(links, dtype=object), allow_pickle=True)
         print(f"pool top1 with the current weights: {pool_top1(samples, WEIGHTS):.4f}", file=sys.stderr)
         fitted = fit_weights(samples)
         print(f"pool top1 with the fitted weights: {pool_top1(samples, fitted):.4f}", file=sys.stderr)
-        margin = choose_merge_margin(samples, links, fitted, args.max_words)
+        margin = choose_merge_margin(pools, answers, fitted, args.max_words)
         print(json.dumps({"weights": fitted, "merge_close": margin}, indent=2))
     qa.close()
     store.close()

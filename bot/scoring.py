@@ -4,11 +4,13 @@ Signals (all computed from what retrieval returned: no re-encoding of sentences)
 - `cos`: dense cosine of the question with the sentence embedding;
 - `bm25`: sentence-level BM25 (IDF from the aggregated `term_df`), max-normalised over the candidates,
   and `coverage`: the share of the question's IDF mass the sentence contains (absolute);
-- `nb_cos` / `nb_bm25`: the same signals of the previous and next sentences (context);
+- `nb_*` / `prev_*` / `next_*` / `win_*`: the same signals of the neighbouring sentences (context);
+- `chunk_bm25`: BM25 of the best retrieved chunk holding the sentence (which passage is meant);
+- `off_title_cov`: coverage of the question terms the article title lacks; `run`: longest in-order match;
 - `title`: cosine of the question with the article title; `art`: best cosine in the same article;
 - answer type: who / when / how many / where questions against names, dates, numbers, places in the sentence;
 - length: penalties for very short or very long sentences.
-Weights were fitted on the tuning half of the SQuAD benchmark only (see docs/quality.md).
+Weights (log-odds between candidates) were fitted on the tuning half of the SQuAD benchmark only (see docs/quality.md).
 `answerability` (a logistic model over question-level evidence) decides whether to abstain.
 """
 
@@ -18,6 +20,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -209,38 +212,23 @@ def bm25_scores(
 def chunk_bm25(candidates: list[SentenceCandidate], terms: list[list[str]], idf: dict[str, float]) -> np.ndarray:
     """Per sentence, the best BM25 of a retrieved chunk holding it (the chunk = its candidate sentences),
     max-normalised: which passage the question is about."""
-    counts: dict[int, dict[str, int]] = {}
-    lengths: dict[int, int] = {}
+    chunk_terms: dict[int, list[str]] = {}
     for c, ts in zip(candidates, terms, strict=True):
         for chunk in c.chunks:
-            lengths[chunk] = lengths.get(chunk, 0) + len(ts)
-            bag = counts.setdefault(chunk, {})
-            for t in ts:
-                if t in idf:
-                    bag[t] = bag.get(t, 0) + 1
-    if not counts:
+            chunk_terms.setdefault(chunk, []).extend(ts)
+    if not chunk_terms:
         return np.zeros(len(candidates), dtype=np.float32)
-    avg = sum(lengths.values()) / len(lengths) or 1.0
-    score = {}
-    for chunk, bag in counts.items():
-        norm = K1 * (1 - B_SENT + B_SENT * lengths[chunk] / avg)
-        score[chunk] = sum(idf[t] * tf * (K1 + 1) / (tf + norm) for t, tf in bag.items())
+    bags = list(chunk_terms.values())
+    avg = sum(map(len, bags)) / len(bags) or 1.0
+    score = dict(zip(chunk_terms, bm25_scores(list(idf), bags, idf, avg), strict=True))
     top = max(score.values()) or 1.0
     return np.array([max((score[k] for k in c.chunks), default=0.0) / top for c in candidates], dtype=np.float32)
 
 
 def longest_run(query: list[str], terms: list[str]) -> int:
     """Length of the longest run of consecutive question terms found in the same order in `terms`."""
-    best = 0
-    previous = [0] * (len(terms) + 1)
-    for q in query:
-        current = [0] * (len(terms) + 1)
-        for j, t in enumerate(terms, 1):
-            if q == t:
-                current[j] = previous[j - 1] + 1
-                best = max(best, current[j])
-        previous = current
-    return best
+    matcher = SequenceMatcher(None, query, terms, autojunk=False)
+    return matcher.find_longest_match(0, len(query), 0, len(terms)).size
 
 
 # --- fusion -------------------------------------------------------------------------------------------------
@@ -292,18 +280,19 @@ def compute_features(
     q_seq = [canon(t) for t in tokenize(question)]
     q_bigrams = set(itertools.pairwise(q_seq))
     chunk_bm = chunk_bm25(candidates, terms, idf)
-    off_title: dict[str, dict[str, float]] = {}  # per article: the question's terms its title does not hold
+    off_title: dict[str, tuple[dict[str, float], float]] = {}  # per article: the question terms its title lacks
     for c in candidates:
         if c.article_id not in off_title:
             in_title = {canon(t) for t in tokenize(c.title)}
-            off_title[c.article_id] = {t: w for t, w in idf.items() if t not in in_title and t not in extra}
+            off = {t: w for t, w in idf.items() if t not in in_title and t not in extra}
+            off_title[c.article_id] = off, sum(off.values()) or 1.0
     feats = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
     for row, c in enumerate(candidates):
         prev = index.get((c.article_id, c.prev_start)) if c.prev_start is not None else None
         nxt = index.get((c.article_id, c.next_start)) if c.next_start is not None else None
         neighbours = [n for n in (prev, nxt) if n is not None]
         own_terms = set(terms[row])
-        off = off_title[c.article_id]
+        off, off_total = off_title[c.article_id]
         nb_cos = max((float(cos[n]) for n in neighbours), default=0.0)
         nb_bm = max((float(bm25_n[n]) for n in neighbours), default=0.0)
         n_words = len(c.text.split())
@@ -346,17 +335,17 @@ def compute_features(
             "novel": novel,
             "short": 1.0 if n_words < 6 else 0.0,
             "long": max(0.0, (n_words - 45) / 30.0),
-            "prev_cos": float(cos[prev]) if prev is not None else 0.0,
-            "next_cos": float(cos[nxt]) if nxt is not None else 0.0,
-            "prev_bm25": float(bm25_n[prev]) if prev is not None else 0.0,
-            "next_bm25": float(bm25_n[nxt]) if nxt is not None else 0.0,
-            "prev_cov": float(coverage[prev]) if prev is not None else 0.0,
-            "next_cov": float(coverage[nxt]) if nxt is not None else 0.0,
+            "prev_cos": _at(cos, prev),
+            "next_cos": _at(cos, nxt),
+            "prev_bm25": _at(bm25_n, prev),
+            "next_bm25": _at(bm25_n, nxt),
+            "prev_cov": _at(coverage, prev),
+            "next_cov": _at(coverage, nxt),
             "has_prev": 1.0 if prev is not None else 0.0,
             "has_next": 1.0 if nxt is not None else 0.0,
             "leans_back": 1.0 if _LEANS_BACK.match(c.text) else 0.0,
             "chunk_bm25": float(chunk_bm[row]),
-            "off_title_cov": sum(w for t, w in off.items() if t in own_terms) / (sum(off.values()) or 1.0),
+            "off_title_cov": sum(w for t, w in off.items() if t in own_terms) / off_total,
             "run": longest_run(q_seq, terms[row]) / max(len(q_seq), 1),
             "rank_cos": float(1.0 / (1.0 + rank_cos[row])),
             "rank_bm25": float(1.0 / (1.0 + rank_bm[row])),
@@ -364,6 +353,11 @@ def compute_features(
         c.features = values
         feats[row] = [values[name] for name in FEATURES]
     return feats
+
+
+def _at(values: np.ndarray, row: int | None) -> float:
+    """values[row], 0 for a neighbour that was not retrieved."""
+    return float(values[row]) if row is not None else 0.0
 
 
 def fuse(candidates: list[SentenceCandidate], feats: np.ndarray, weights: dict[str, float] | None = None) -> None:

@@ -512,22 +512,14 @@ class FakeBotAPI:
                 "message is not modified: specified new message content and reply markup are exactly the same"
             )
         stored.update(text=plain, html=params["text"], edit_date=int(time.time()))
-        if markup:
-            stored["reply_markup"] = markup
-        else:
-            stored.pop("reply_markup", None)
-        return {key: value for key, value in stored.items() if key != "html"}
+        return _with_markup(stored, markup)
 
     async def _api_editMessageReplyMarkup(self, params: dict) -> dict:
         stored = self._edit_target(params)
         markup = params.get("reply_markup")
         if stored.get("reply_markup") == markup:
             raise _BadRequest("message is not modified")
-        if markup:
-            stored["reply_markup"] = markup
-        else:
-            stored.pop("reply_markup", None)
-        return {key: value for key, value in stored.items() if key != "html"}
+        return _with_markup(stored, markup)
 
     async def _api_deleteMessage(self, params: dict) -> bool:
         self._edit_target(params)
@@ -669,3 +661,12 @@ async def start_bot(
         task.cancel()
         raise RuntimeError(f"the bot did not start: {task.result() if task.done() else 'timeout'}")
     return RunningBot(api, started.result(), settings, task, stop_event)
+
+
+def _with_markup(stored: dict, markup: dict | None) -> dict:
+    """Set or clear an edited message's reply markup; the message as the Bot API returns it."""
+    if markup:
+        stored["reply_markup"] = markup
+    else:
+        stored.pop("reply_markup", None)
+    return {key: value for key, value in stored.items() if key != "html"}

@@ -85,6 +85,23 @@ class QuoteSelector(StoreUser):
     ) -> dict[str, Any]:
         """Rank `pool` for `question` (`context`: an earlier question, for follow-ups)."""
         ranked = self.score(question, embedding, pool, context)
+        drafts = self.select(ranked, limit)
+        closest: list[ArticleRef] = []
+        for c in ranked:
+            if all(ref.article_id != c.article_id for ref in closest):
+                closest.append(
+                    ArticleRef(c.article_id, c.title, c.url, c.source, c.published, score=round(c.confidence, 4))
+                )
+            if len(closest) == 3:
+                break
+        # the abstain decision's score: the calibrated answerability of the question (bot.scoring)
+        stats = corpus_stats(self.store)
+        features = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
+        confidence = answerability(features)
+        return {"drafts": drafts, "confidence": confidence, "closest": closest}
+
+    def select(self, ranked: list[SentenceCandidate], limit: int) -> list[QuoteDraft]:
+        """Up to `limit` quote drafts from scored candidates (`ranked`: best first), greedily."""
         by_key = {(c.article_id, c.start): c for c in ranked}
         drafts: list[QuoteDraft] = []
         seen: set[str] = set()
@@ -103,19 +120,7 @@ class QuoteSelector(StoreUser):
                 seen.add(normalise_text(sentence.text))
             used[best.article_id] = used.get(best.article_id, 0) + 1
             drafts.append(self._draft(best, pair))
-        closest: list[ArticleRef] = []
-        for c in ranked:
-            if all(ref.article_id != c.article_id for ref in closest):
-                closest.append(
-                    ArticleRef(c.article_id, c.title, c.url, c.source, c.published, score=round(c.confidence, 4))
-                )
-            if len(closest) == 3:
-                break
-        # the abstain decision's score: the calibrated answerability of the question (bot.scoring)
-        stats = corpus_stats(self.store)
-        features = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
-        confidence = answerability(features)
-        return {"drafts": drafts, "confidence": confidence, "closest": closest}
+        return drafts
 
     def _pair(
         self, c: SentenceCandidate, by_key: dict[tuple[str, int], SentenceCandidate]
