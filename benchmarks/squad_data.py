@@ -1,4 +1,4 @@
-"""Load the SQuAD v1.1 dev set as articles and questions, and index it into a store (used by bench_quality)."""
+"""Load the SQuAD v1.1 dev set as articles and questions, and index a collection into a store (benchmarks)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,21 @@ from pathlib import Path
 
 from indexing.embedding import Embedder
 from indexing.models import Article
-from indexing.prepare import prepare_article
+from indexing.prepare import EmptyArticleError, prepare_article
 from indexing.store import Store
-from indexing.writer import index_prepared
+from indexing.writer import embed_articles, write_batch
 
-DEFAULT_EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad-v1.1-dev"
+
+def _shared() -> Path:
+    """`shared/` beside the checkout (the main clone at /work/main, or a worktree at /work/wt/<name>)."""
+    here = Path(__file__).resolve().parent.parent
+    for base in (here.parent, here.parent.parent):
+        if (base / "shared" / "eval").is_dir():
+            return base / "shared"
+    return here.parent / "shared"
+
+
+DEFAULT_EVAL = _shared() / "eval" / "squad-v1.1-dev"
 
 
 def load_articles(root: Path) -> list[Article]:
@@ -40,13 +50,25 @@ def load_questions(root: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def index_articles(store: Store, articles: list[Article], embedder: Embedder) -> float:
-    """Index every article (skips when the store already holds them all); returns seconds spent."""
+def index_articles(store: Store, articles: list[Article], embedder: Embedder, batch: int = 24) -> float:
+    """Index the articles the store does not hold yet (so an interrupted build resumes); returns seconds spent.
+
+    Writes in batches (`write_batch`: one stale-chunk delete per batch, which the embedded store runs as a
+    scan over every point).
+    """
     started = time.perf_counter()
-    if store.exists() and store.count_articles() == len(articles):
+    store.ensure(embedder.name, embedder.dimension)
+    have = {(r.payload or {}).get("article_id") for r in store.article_records()}
+    todo = [a for a in articles if a.article_id not in have]
+    if not todo:
         return 0.0
-    prepared = [prepare_article(article) for article in articles]
-    for start in range(0, len(prepared), 8):
-        index_prepared(store, prepared[start : start + 8], embedder)
-        print(f"indexed {min(start + 8, len(prepared))}/{len(prepared)} articles", file=sys.stderr)
+    for start in range(0, len(todo), batch):
+        prepared = []
+        for article in todo[start : start + batch]:
+            try:
+                prepared.append(prepare_article(article))
+            except EmptyArticleError:
+                print(f"skipped {article.article_id}: empty after cleaning", file=sys.stderr)
+        write_batch(store, prepared, embed_articles(prepared, embedder))
+        print(f"indexed {min(start + batch, len(todo))}/{len(todo)} articles", file=sys.stderr, flush=True)
     return time.perf_counter() - started

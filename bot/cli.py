@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from bot.answer_text import is_contentless
+from bot.dates import parse_day
 from bot.types import Answer, EmptyCollectionError, QuestionError
 
 EXIT_OK, EXIT_USAGE, EXIT_QUESTION, EXIT_EMPTY, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
@@ -38,8 +40,10 @@ def is_follow_up(question: str) -> bool:
 
 
 def quote_dict(quote: Any) -> dict[str, Any]:
-    keys = ("text", "article_id", "title", "url", "source", "published", "start", "end", "score")
-    return {key: getattr(quote, key) for key in keys}
+    keys = ("text", "article_id", "title", "url", "source", "published", "start", "end", "score", "window")
+    out = {key: getattr(quote, key) for key in keys}
+    out["window"] = list(quote.window) if quote.window else None
+    return out
 
 
 def answer_record(item_id: Any, question: str, answer: Answer | None, error: str | None = None) -> dict[str, Any]:
@@ -48,6 +52,7 @@ def answer_record(item_id: Any, question: str, answer: Answer | None, error: str
         "id": item_id,
         "question": question,
         "answer": answer.answer if answer else "",
+        "lead": list(answer.lead) if answer and answer.lead else None,
         "abstained": answer.abstained if answer else True,
         "quotes": [quote_dict(q) for q in answer.quotes] if answer else [],
         "latency_ms": answer.latency_ms if answer else 0.0,
@@ -57,9 +62,25 @@ def answer_record(item_id: Any, question: str, answer: Answer | None, error: str
     return record
 
 
-def format_answer(answer: Answer, width: int = 100) -> str:
-    """Readable terminal rendering: answer, numbered quotes with title / source / date / url."""
-    lines = [textwrap.fill(answer.answer, width)]
+BOLD, PLAIN = "\033[1m", "\033[0m"
+
+
+def shown_text(quote: Any, lead: tuple[int, int] | None = None, bold: bool = False) -> str:
+    """The quote as shown: its window between "…" when it is long (each piece verbatim), with the lead
+    in bold (ANSI) when asked."""
+    text, (start, end) = quote.text, quote.window or (0, len(quote.text))
+    if bold and lead and start <= lead[0] and lead[1] <= end:
+        text = text[: lead[0]] + BOLD + text[lead[0] : lead[1]] + PLAIN + text[lead[1] :]
+        end += len(BOLD) + len(PLAIN)
+    body = text[start:end]
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
+    """Readable terminal rendering: the answer, numbered quotes with title / source / date / url. With `bold`
+    (a terminal), the lead is shown bold inside the first quote instead of on a line of its own."""
+    inline = bold and answer.lead is not None and not answer.generated and not answer.abstained
+    lines = [] if inline else [textwrap.fill(answer.answer, width)]
     if answer.generated:
         lines[0] += "  (generated from the quotes below)"
     if answer.abstained:
@@ -70,8 +91,10 @@ def format_answer(answer: Answer, width: int = 100) -> str:
                 lines.append(f"  - {_source_line(ref)}")
         return "\n".join(lines)
     for number, quote in enumerate(answer.quotes, 1):
-        lines.append("")
-        body = textwrap.fill(f"“{quote.text}”", width - 5, initial_indent="", subsequent_indent="     ")
+        if lines:
+            lines.append("")
+        shown = shown_text(quote, answer.lead if number == 1 else None, bold=inline)
+        body = textwrap.fill(f"“{shown}”", width - 5, initial_indent="", subsequent_indent="     ")
         lines.append(f"[{number}]  {body}")
         lines.append(f"     — {_source_line(quote)}")
     return "\n".join(lines)
@@ -107,6 +130,9 @@ def cmd_ask(args: argparse.Namespace, settings: Any) -> int:
         print("error: give a QUESTION or --jsonl FILE", file=sys.stderr)
         return EXIT_USAGE
     filters = {"article_id": args.article, "source": args.source, "date_from": args.date_from, "date_to": args.date_to}
+    if args.as_of and parse_day(args.as_of) is None:
+        print(f"error: --as-of {args.as_of!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return EXIT_USAGE
     if not args.jsonl:
         qa = None
         try:
@@ -114,14 +140,14 @@ def cmd_ask(args: argparse.Namespace, settings: Any) -> int:
 
             QuestionAnswerer.validate_text(args.question, settings.max_question_chars)
             qa = _open_answerer(settings)
-            answer = qa.ask(args.question, top_k=args.top_k, **filters)
+            answer = qa.ask(args.question, top_k=args.top_k, as_of=args.as_of, **filters)
         finally:
             if qa is not None:
                 qa.close()
         if args.json:
             print(json.dumps(answer_record(None, args.question, answer), ensure_ascii=False))
         else:
-            print(format_answer(answer))
+            print(format_answer(answer, bold=sys.stdout.isatty()))
         return EXIT_OK
     stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
     qa = _open_answerer(settings)
@@ -135,7 +161,8 @@ def cmd_ask(args: argparse.Namespace, settings: Any) -> int:
                 continue
             question = str(item.get("question") or "")
             try:
-                answer = qa.ask(question, top_k=args.top_k, **filters)
+                as_of = item.get("question_date") or args.as_of
+                answer = qa.ask(question, top_k=args.top_k, as_of=as_of, **filters)
                 record = answer_record(item.get("id"), question, answer)
             except QuestionError as error:
                 record = answer_record(item.get("id"), question, None, str(error))
@@ -183,13 +210,13 @@ def cmd_chat(args: argparse.Namespace, settings: Any, stdin: IO[str] | None = No
                 else:
                     print("No more quotes.")
                 continue
-            context = previous if previous and is_follow_up(text) else None
+            context = previous if previous and (is_follow_up(text) or is_contentless(text)) else None
             try:
                 last = qa.ask(text, context=context)
             except QuestionError as error:
                 print(error)
                 continue
-            print(format_answer(last))
+            print(format_answer(last, bold=sys.stdout.isatty()))
             print()
             previous = text if context is None else f"{context} {text}"
     except KeyboardInterrupt:
@@ -214,13 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question, or a JSONL file of them")
     ask.add_argument("question", nargs="?", help="the question")
-    ask.add_argument("--jsonl", metavar="FILE", help='read {"id", "question"} lines from FILE ("-" for stdin)')
+    ask.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help='read {"id", "question", "question_date"?} lines from FILE ("-" for stdin)',
+    )
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("--article", help="only this article_id")
     ask.add_argument("--source", help="only this source")
     ask.add_argument("--from", dest="date_from", metavar="DATE", help="published on or after (ISO date)")
     ask.add_argument("--to", dest="date_to", metavar="DATE", help="published on or before (ISO date)")
     ask.add_argument("--top-k", type=int, default=3, help="quotes to show (default 3)")
+    ask.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="ask as on this day (ISO date; default today): 'this week', 'last March' and recency count from it; "
+        'with --jsonl a line\'s "question_date" wins',
+    )
     sub.add_parser("chat", help="interactive chat in the terminal")
     sub.add_parser("run", help="run the Telegram bot")
     return parser

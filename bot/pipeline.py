@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date
 from typing import Any
 
 from haystack import Pipeline
 
+from bot.answer_text import CONTENTLESS_HINT, is_contentless
 from bot.components._store_params import store_params
 from bot.components.composer import AnswerComposer
 from bot.components.embedder import QuestionEmbedder
@@ -26,6 +28,7 @@ from bot.components.quote_verifier import QuoteVerifier
 from bot.components.resources import refresh as refresh_resources
 from bot.components.resources import register_store, unregister_store
 from bot.components.retriever import HybridRetriever
+from bot.dates import parse_day
 from bot.types import Answer, ArticleRef, EmptyCollectionError, QuestionError
 from indexing.embedding import Embedder
 from indexing.settings import Settings
@@ -80,6 +83,7 @@ def build_pipeline(
     pipeline.connect("selector.closest", "composer.closest")
     pipeline.connect("verifier.quotes", "composer.quotes")
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
+    pipeline.connect("verifier.lead", "composer.lead")
     pipeline.connect("composer.answer", "generator.answer")
     return pipeline
 
@@ -96,14 +100,17 @@ def pipeline_inputs(
     context: str | None = None,
     filters: dict[str, str | None] | None = None,
     top_k: int = 3,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     """The `Pipeline.run` input for one question. For a follow-up, `question` is the retrieval query (earlier
-    question + this one), `original` the question as asked and `context` the earlier question."""
+    question + this one), `original` the question as asked and `context` the earlier question; `as_of` the
+    ISO date it is asked (default today: "this week", recency)."""
+    selector = {"question": original or question, "context": context, "limit": top_k + MORE_QUOTES + 3}
     return {
         "embedder": {"text": question},
         "sparse": {"text": question},
         "retriever": {"filters": filters},
-        "selector": {"question": original or question, "context": context, "limit": top_k + MORE_QUOTES + 3},
+        "selector": selector | ({"as_of": as_of} if as_of else {}),
         "verifier": {"top_k": top_k, "more": MORE_QUOTES},
         "composer": {"question": original or question},
     }
@@ -152,18 +159,26 @@ class QuestionAnswerer:
         date_from: str | None = None,
         date_to: str | None = None,
         top_k: int = 3,
+        as_of: str | date | None = None,
     ) -> Answer:
-        """Answer `question` (with an earlier question as `context` for follow-ups), optionally filtered."""
+        """Answer `question` (with an earlier question as `context` for follow-ups), optionally filtered;
+        `as_of` replays it on that day ("this week", recency; default today)."""
         started = time.perf_counter()
         text = self.validate(question)
+        earlier = " ".join(context.split())[: self.settings.max_question_chars] if context and context.strip() else None
+        if is_contentless(text):
+            if earlier is None:
+                raise QuestionError(CONTENTLESS_HINT)
+            text, earlier = earlier, None  # "tell me more" after a question: that question again
+        day = parse_day(as_of)
+        if as_of and day is None:
+            raise QuestionError(f"Not a date: {as_of!r} (use YYYY-MM-DD).")
         self.check_collection()
-        query, earlier = text, None
-        if context and context.strip():
-            earlier = " ".join(context.split())[: self.settings.max_question_chars]
-            query = f"{earlier} {text}"
+        query = f"{earlier} {text}" if earlier else text
         filters = {"article_id": article_id, "source": source, "date_from": date_from, "date_to": date_to}
         filters = {k: v for k, v in filters.items() if v} or None
-        result = self.run_raw(query, original=text, context=earlier, filters=filters, top_k=top_k)
+        as_of_text = day.isoformat() if day else None
+        result = self.run_raw(query, original=text, context=earlier, filters=filters, top_k=top_k, as_of=as_of_text)
         answer: Answer = result["generator"]["answer"]
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return answer
@@ -177,9 +192,12 @@ class QuestionAnswerer:
         filters: dict[str, str | None] | None = None,
         top_k: int = 3,
         include_outputs_from: set[str] | None = None,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
         """Run the pipeline on an already validated query; the raw outputs (for benchmarks and debugging)."""
-        inputs = pipeline_inputs(query, original=original, context=context, filters=filters, top_k=max(1, top_k))
+        inputs = pipeline_inputs(
+            query, original=original, context=context, filters=filters, top_k=max(1, top_k), as_of=as_of
+        )
         return self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
 
     def refresh(self) -> None:

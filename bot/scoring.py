@@ -24,6 +24,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
+from bot.dates import QuestionDates, date_features
 from bot.lexicon import canon
 from bot.types import Quote
 from indexing.sparse import K1, tokenize
@@ -55,7 +56,7 @@ WEIGHTS: dict[str, float] = {
     "cos_x_cov": -2.3244,
     "novel": 1.032,
     "short": -1.2501,
-    "long": 0.2286,
+    "long": 0.0,
     "win_cov": 4.3408,
     "win_cos": 8.3172,
     "prev_cos": -1.1076,
@@ -72,12 +73,26 @@ WEIGHTS: dict[str, float] = {
     "run": -1.4762,
     "rank_cos": 0.7911,
     "rank_bm25": -0.0064,
+    "fresh": 0.0,
+    "age": 0.0,
+    "recent_age": 0.0,
+    "date_in": 0.0,
+    "date_out": 0.0,
+    "future": 0.0,
+    "ent_sent": 0.0,
+    "ent_art": 0.0,
+    "art_cov": 0.0,
+    "title_cov": 0.0,
+    "num_match": 0.0,
 }
 FEATURES = list(WEIGHTS)
 
 # Default abstain threshold on the answerability (see `answerability`): the 1st percentile of the
 # tuning-half answerable questions; calibrated in docs/quality.md.
 DEFAULT_ABSTAIN_THRESHOLD = 0.052
+# Quotes after the first are shown only when they score within this many log-odds of the first (calibrated in
+# docs/quality.md).
+DEFAULT_QUOTE_FLOOR = 6.0
 
 
 @dataclass
@@ -242,10 +257,12 @@ def compute_features(
     idf_of,
     avg_len: float,
     context: str | None = None,
+    dates: QuestionDates | None = None,
 ) -> np.ndarray:
     """Fill `features` of each candidate; returns the feature matrix (rows = candidates, cols = FEATURES).
 
-    `context` (an earlier question, for follow-ups) adds its terms at half weight.
+    `context` (an earlier question, for follow-ups) adds its terms at half weight; `dates` (what the
+    question says about time, relative to the day it is asked) adds the published-date features.
     """
     if not candidates:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
@@ -281,11 +298,23 @@ def compute_features(
     q_bigrams = set(itertools.pairwise(q_seq))
     chunk_bm = chunk_bm25(candidates, terms, idf)
     off_title: dict[str, tuple[dict[str, float], float]] = {}  # per article: the question terms its title lacks
-    for c in candidates:
+    title_cov: dict[str, float] = {}
+    art_terms: dict[str, set[str]] = {}  # per article: every term of its title and retrieved sentences
+    for c, ts in zip(candidates, terms, strict=True):
         if c.article_id not in off_title:
             in_title = {canon(t) for t in tokenize(c.title)}
             off = {t: w for t, w in idf.items() if t not in in_title and t not in extra}
             off_title[c.article_id] = off, sum(off.values()) or 1.0
+            title_cov[c.article_id] = sum(w for t, w in idf.items() if t in in_title) / idf_total
+            art_terms[c.article_id] = set(in_title)
+        art_terms[c.article_id].update(ts)
+    art_cov = {aid: sum(w for t, w in idf.items() if t in ts) / idf_total for aid, ts in art_terms.items()}
+    q_ents = entities(question)
+    art_text: dict[str, str] = {}
+    for c in candidates:
+        art_text[c.article_id] = art_text.get(c.article_id, c.title.lower()) + " " + c.text.lower()
+    ent_art = {aid: _share_found(q_ents, text) for aid, text in art_text.items()}
+    dated = {aid: date_features(c.published, dates) for aid, c in {c.article_id: c for c in candidates}.items()}
     feats = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
     for row, c in enumerate(candidates):
         prev = index.get((c.article_id, c.prev_start)) if c.prev_start is not None else None
@@ -349,10 +378,39 @@ def compute_features(
             "run": longest_run(q_seq, terms[row]) / max(len(q_seq), 1),
             "rank_cos": float(1.0 / (1.0 + rank_cos[row])),
             "rank_bm25": float(1.0 / (1.0 + rank_bm[row])),
+            "ent_sent": _share_found(q_ents, c.text.lower()),
+            "ent_art": ent_art[c.article_id],
+            "art_cov": art_cov[c.article_id],
+            "title_cov": title_cov[c.article_id],
+            "num_match": 1.0 if q_numbers and q_numbers <= set(re.findall(r"\d+", c.text)) else 0.0,
+            **dated[c.article_id],
         }
         c.features = values
         feats[row] = [values[name] for name in FEATURES]
     return feats
+
+
+_QUESTION_WORDS = {"who", "what", "when", "where", "which", "why", "how", "whose", "whom", "the", "a", "an", "in", "on"}
+
+
+def entities(question: str) -> set[str]:
+    """Names and numbers the question mentions: capitalised words (not the first word, not question words)
+    and digit groups, lower-cased."""
+    words = re.findall(r"[A-Za-z][\w'’\-]*|\d[\d,.]*\d|\d", question)
+    out = set()
+    for i, word in enumerate(words):
+        if word[0].isdigit():
+            out.add(word)
+        elif i > 0 and word[0].isupper() and word.lower() not in _QUESTION_WORDS:
+            out.add(word.lower().removesuffix("'s").removesuffix("’s"))
+    return out
+
+
+def _share_found(names: set[str], text: str) -> float:
+    """Share of `names` found as whole words in `text` (lower case); 1 without names (none is missing)."""
+    if not names:
+        return 1.0
+    return sum(1 for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text)) / len(names)
 
 
 def _at(values: np.ndarray, row: int | None) -> float:
@@ -391,6 +449,11 @@ ANSWERABILITY_WEIGHTS: dict[str, float] = {
     "missing": -1.934,
     "unm1": -0.626,
     "unm_share": -1.439,
+    "ent_art": 0.0,
+    "ent_best": 0.0,
+    "art_cov": 0.0,
+    "art_cov_best": 0.0,
+    "off_title": 0.0,
 }
 ANSWERABILITY_BIAS = -9.583
 ANSWERABILITY_FEATURES = list(ANSWERABILITY_WEIGHTS)
@@ -435,6 +498,11 @@ def answerability_features(
         "missing": sum(w for t, w in idf.items() if df.get(t, 0) == 0) / total,
         "unm1": max((w for t, w in idf.items() if t not in window), default=0.0) / unseen,
         "unm_share": sum(w for t, w in idf.items() if t not in window) / total,
+        "ent_art": f.get("ent_art", 0.0),
+        "ent_best": max(c.features.get("ent_art", 0.0) for c in ranked),
+        "art_cov": f.get("art_cov", 0.0),
+        "art_cov_best": max(c.features.get("art_cov", 0.0) for c in ranked),
+        "off_title": f.get("off_title_cov", 0.0),
     }
 
 
@@ -468,6 +536,7 @@ class QuoteDraft:
     quote: Quote
     content_hash: str
     confidence: float
+    lead: tuple[int, int] | None = None  # where the lead would lie in quote.text, were this the first quote
 
 
 def normalise_text(text: str) -> str:

@@ -16,7 +16,7 @@ from bot import cli
 from bot.pipeline import QuestionAnswerer
 
 REPO = Path(__file__).resolve().parent.parent
-QUOTE_KEYS = {"text", "article_id", "title", "url", "source", "published", "start", "end", "score"}
+QUOTE_KEYS = {"text", "article_id", "title", "url", "source", "published", "start", "end", "score", "window"}
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +63,10 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert len(records) == 4
     first, second, third, fourth = records
-    assert set(first) == {"id", "question", "answer", "abstained", "quotes", "latency_ms"}
+    assert set(first) == {"id", "question", "answer", "lead", "abstained", "quotes", "latency_ms"}
     assert first["id"] == "q1" and not first["abstained"]
+    start, end = first["lead"]
+    assert first["quotes"][0]["text"][start:end] == first["answer"]
     assert all(set(q) == QUOTE_KEYS for q in first["quotes"])
     assert "400,000" in first["quotes"][0]["text"]
     assert second["id"] == 2 and second["abstained"] and second["quotes"] == []
@@ -73,8 +75,18 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
     assert "answered" in captured.err
 
 
-@pytest.mark.parametrize(("argv", "code"), [(["ask", ""], 3), (["ask", "x" * 600], 3), (["ask"], 2)])
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["ask", ""], 3),
+        (["ask", "x" * 600], 3),
+        (["ask"], 2),
+        (["ask", "?"], 3),
+        (["ask", "--as-of", "soon", "Who?"], 2),
+    ],
+)
 def test_bad_questions_exit_codes(env, capsys, argv, code):
+    """Empty, too long or contentless questions exit 3 with the reason on stderr."""
     assert cli.main(argv) == code
     err = capsys.readouterr().err
     assert err.strip() and "Traceback" not in err
@@ -140,3 +152,42 @@ def test_jsonl_in_a_subprocess(tmp_path, embedder):
     assert [r["id"] for r in records] == [0, 1]
     assert "40 metres" in records[1]["quotes"][0]["text"]
     assert all(r["latency_ms"] > 0 for r in records)
+
+
+def test_contentless_question_gets_a_hint_not_articles(env, capsys):
+    assert cli.main(["ask", "tell me more"]) == 3
+    err = capsys.readouterr().err
+    assert "e.g." in err and "Closest" not in err
+
+
+def test_as_of_and_question_date(env, capsys, monkeypatch):
+    """`--as-of` replays a question on a day; a JSONL line's `question_date` does the same per line, and a bad
+    one only marks its own line."""
+    assert cli.main(["ask", "--json", "--as-of", "2023-03-16", "How many books did the library lend last year?"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert "400,000" in record["quotes"][0]["text"]
+    lines = [
+        {"id": 1, "question": "How much did the bridge repairs cost?", "question_date": "2023-03-16"},
+        {"id": 2, "question": "How much did the bridge repairs cost?", "question_date": "not a date"},
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(json.dumps(x) for x in lines) + "\n"))
+    assert cli.main(["ask", "--jsonl", "-"]) == 0
+    first, second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "48 million dollars" in first["quotes"][0]["text"]
+    assert "error" in second and "date" in second["error"]
+
+
+def test_terminal_rendering_shows_the_lead_bold_inside_its_quote_and_long_quotes_as_windows():
+    from bot.types import Answer, Quote
+
+    text = "Officials met for hours; " + " ".join(["word"] * 70) + " the bridge reopened on Tuesday after repairs."
+    window = (text.index("word"), len(text))
+    lead = (text.index("the bridge"), len(text))
+    quote = Quote(text, "a", "Bridge", "https://x", "Herald", "2023-03-14", 0, len(text), 1.0, window=window)
+    answer = Answer("When did the bridge reopen?", text[lead[0] : lead[1]], False, quotes=[quote], lead=lead)
+    plain = cli.format_answer(answer)
+    assert plain.splitlines()[0] == "the bridge reopened on Tuesday after repairs."
+    assert "“…word" in plain and "Officials" not in plain
+    bold = cli.format_answer(answer, width=1000, bold=True)
+    assert not bold.startswith("the bridge") and f"{cli.BOLD}the bridge reopened" in bold
+    assert cli.shown_text(quote) == "…" + text[window[0] :]

@@ -227,3 +227,50 @@ def test_answerability_penalises_question_terms_the_collection_lacks():
     assert known["missing"] == 0.0 and unknown["missing"] > 0.5
     assert answerability(unknown) < answerability(known)
     assert answerability({}) == 0.0
+
+
+@pytest.mark.parametrize("question", ["?", "🙂", "tell me more", "ok thanks!"])
+def test_contentless_messages_get_a_hint(qa, question):
+    with pytest.raises(QuestionError, match="e.g."):
+        qa.ask(question)
+
+
+def test_tell_me_more_after_a_question_is_a_follow_up(qa):
+    answer = qa.ask("tell me more", context="Who is the chief engineer of the bridge?")
+    assert answer.quotes and not answer.abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the chief engineer of the bridge?",
+        "How many councillors voted for the library plan?",
+        "How fast is the Kaldbreen glacier retreating?",
+        "What did the Centcom commander discuss with the army chief?",
+    ],
+)
+def test_lead_is_a_verbatim_excerpt_of_the_first_quote(qa, question):
+    answer = qa.ask(question)
+    start, end = answer.lead
+    assert answer.answer == answer.quotes[0].text[start:end] and answer.answer.strip() == answer.answer
+
+
+def test_quotes_never_join_two_lines(qa):
+    """ "Also Read" (dropped as boilerplate) stood between two lines of the Centcom article: a two-sentence
+    quote must not join sentences from two lines of the stored text."""
+    for question in ("When did the new Centcom chief speak with General Bajwa?", "Why did no US general visit?"):
+        answer = qa.ask(question)
+        assert all("\n" not in q.text for q in answer.quotes + answer.more_quotes)
+
+
+def test_as_of_must_be_a_date(qa):
+    with pytest.raises(QuestionError, match="date"):
+        qa.ask("Who met the army chief?", as_of="next week")
+    assert qa.ask("Who met the army chief this week?", as_of="2022-08-06").quotes
+
+
+def test_later_quotes_clear_the_floor(qa):
+    answer = qa.ask("What happened at the bridge?")
+    from bot.scoring import DEFAULT_QUOTE_FLOOR
+
+    assert all(q.score >= answer.quotes[0].score - DEFAULT_QUOTE_FLOOR for q in answer.quotes + answer.more_quotes)

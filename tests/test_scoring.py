@@ -52,3 +52,47 @@ def test_question_types():
 def test_every_feature_has_a_weight():
     assert set(FEATURES) == set(WEIGHTS)
     assert all(np.isfinite(list(WEIGHTS.values())))
+
+
+def _scored(text: str, start: int, score: float, gap: str | None = " ", **features) -> SentenceCandidate:
+    c = candidate(text, (0,), start=start)
+    c.score, c.features = score, {"type_miss": 0.0, "type_match": 0.0, **features}
+    c.gap_after = gap
+    return c
+
+
+def _link(first: SentenceCandidate, second: SentenceCandidate) -> None:
+    first.next_start, second.prev_start = second.start, first.start
+
+
+def test_two_sentences_are_quoted_together_only_within_one_line():
+    """The indexer drops boilerplate lines ("RELATED: …"), so sentences on two lines of the stored text may not
+    have been next to each other in the page: never joined into one quote."""
+    from bot.components.quote_selector import QuoteSelector
+
+    a = "The glacier lost about 40 metres of its front every year, the team said."
+    b = "Researchers measured how fast the Kaldbreen glacier in Svalbard is retreating."
+    for gap, joined in ((" ", True), ("\n", False), (" \n ", False)):
+        first, second = _scored(a, 0, 3.0, gap=gap), _scored(b, len(a) + len(gap), 2.9)
+        _link(first, second)
+        drafts = QuoteSelector({}).select([first, second], 2, question="How fast is the glacier retreating?")
+        assert (drafts[0].quote.text == a + gap + b) is joined, drafts[0].quote.text
+        assert "\n" not in drafts[0].quote.text
+
+
+def test_draft_lead_and_window_are_verbatim_slices():
+    from bot.components.quote_selector import QuoteSelector
+
+    filler = " ".join(f"padding{i}" for i in range(70))
+    long = (
+        f"Officials said on Monday that {filler} the harbour bridge reopened after repairs costing 48 million dollars."
+    )
+    c = _scored(long, 0, 5.0)
+    draft = QuoteSelector({}).select([c], 1, question="How much did the harbour bridge repairs cost?")[0]
+    text, (ls, le), (ws, we) = draft.quote.text, draft.lead, draft.quote.window
+    assert text == long and ws <= ls < le <= we
+    assert "48 million dollars" in text[ws:we] and len(text[ws:we].split()) <= 45
+
+
+def test_length_never_earns_a_bonus():
+    assert WEIGHTS.get("long", 0.0) <= 0.0

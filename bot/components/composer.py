@@ -1,4 +1,4 @@
-"""Builds the Answer: extractive text from the best quote, or an honest abstention with the closest articles."""
+"""Builds the Answer: the lead of the best quote, or an honest abstention with the closest articles."""
 
 from __future__ import annotations
 
@@ -7,24 +7,26 @@ from typing import Any
 from haystack import component, default_from_dict, default_to_dict
 
 from bot.answer_text import ABSTAIN_TEXT, extractive_answer
-from bot.scoring import DEFAULT_ABSTAIN_THRESHOLD
+from bot.scoring import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_QUOTE_FLOOR
 from bot.types import Answer, ArticleRef, Quote
 
 
 @component
 class AnswerComposer:
     """Abstains when the question's answerability (`bot.scoring.answerability`, 0-1, computed by the selector
-    and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default)."""
+    and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default). Later quotes
+    (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's."""
 
-    def __init__(self, abstain_threshold: float | None = None) -> None:
+    def __init__(self, abstain_threshold: float | None = None, quote_floor: float = DEFAULT_QUOTE_FLOOR) -> None:
         self.abstain_threshold = abstain_threshold
+        self.quote_floor = quote_floor
 
     @property
     def threshold(self) -> float:
         return DEFAULT_ABSTAIN_THRESHOLD if self.abstain_threshold is None else self.abstain_threshold
 
     def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, abstain_threshold=self.abstain_threshold)
+        return default_to_dict(self, abstain_threshold=self.abstain_threshold, quote_floor=self.quote_floor)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnswerComposer:
@@ -38,10 +40,24 @@ class AnswerComposer:
         more_quotes: list[Quote],
         confidence: float,
         closest: list[ArticleRef],
+        lead: tuple[int, int] | None = None,
     ) -> dict[str, Any]:
         if not quotes or confidence < self.threshold:
             return {"answer": Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest)}
-        text = extractive_answer(question, quotes[0].text)
-        return {
-            "answer": Answer(question=question, answer=text, abstained=False, quotes=quotes, more_quotes=more_quotes)
-        }
+        first = quotes[0]
+        floor = first.score - self.quote_floor
+        quotes = [first] + [q for q in quotes[1:] if q.score >= floor]
+        more_quotes = [q for q in more_quotes if q.score >= floor]
+        if lead is None or not (0 <= lead[0] < lead[1] <= len(first.text)):
+            text = extractive_answer(question, first.text)
+            start = first.text.find(text)
+            lead = (start, start + len(text))
+        answer = Answer(
+            question=question,
+            answer=first.text[lead[0] : lead[1]],
+            abstained=False,
+            quotes=quotes,
+            more_quotes=more_quotes,
+            lead=lead,
+        )
+        return {"answer": answer}

@@ -96,7 +96,7 @@ class QuoteAnswerGenerator:
         if not self.enabled or answer.abstained or not answer.quotes:
             return {"answer": answer}
         try:
-            return {"answer": replace(answer, answer=self.generate(answer), generated=True)}
+            return {"answer": replace(answer, answer=self.generate(answer), generated=True, lead=None)}
         except Exception as error:  # any failure falls back to the extractive answer
             log.warning("generator failed, keeping the extractive answer: %s", error)
             return {"answer": answer}

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
+from bot.answer_text import LONG_WORDS, lead_span, window_span
+from bot.dates import question_dates
 from bot.scoring import (
     WEIGHTS,
     CandidatePool,
@@ -63,14 +65,20 @@ class QuoteSelector(StoreUser):
         return default_from_dict(cls, data)
 
     def score(
-        self, question: str, embedding: np.ndarray, pool: CandidatePool, context: str | None = None
+        self,
+        question: str,
+        embedding: np.ndarray,
+        pool: CandidatePool,
+        context: str | None = None,
+        as_of: str | None = None,
     ) -> list[SentenceCandidate]:
-        """Candidates with features and fused scores, best first."""
+        """Candidates with features and fused scores, best first (`as_of`: the day the question is asked)."""
         stats = corpus_stats(self.store)
         qvec = np.asarray(embedding, dtype=np.float32)
         title_cos = {aid: float(vec @ qvec) for aid, vec in pool.titles.items()}
         candidates = pool.candidates
-        feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len, context)
+        dates = question_dates(f"{context} {question}" if context else question, as_of)
+        feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len, context, dates)
         fuse(candidates, feats, self.weights)
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
@@ -82,10 +90,13 @@ class QuoteSelector(StoreUser):
         pool: CandidatePool,
         limit: int = 12,
         context: str | None = None,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
-        """Rank `pool` for `question` (`context`: an earlier question, for follow-ups)."""
-        ranked = self.score(question, embedding, pool, context)
-        drafts = self.select(ranked, limit)
+        """Rank `pool` for `question` (`context`: an earlier question, for follow-ups; `as_of`: the ISO date
+        the question is asked, default today)."""
+        ranked = self.score(question, embedding, pool, context, as_of)
+        stats = corpus_stats(self.store)
+        drafts = self.select(ranked, limit, question=question, weight=stats.idf)
         closest: list[ArticleRef] = []
         for c in ranked:
             if all(ref.article_id != c.article_id for ref in closest):
@@ -95,13 +106,13 @@ class QuoteSelector(StoreUser):
             if len(closest) == 3:
                 break
         # the abstain decision's score: the calibrated answerability of the question (bot.scoring)
-        stats = corpus_stats(self.store)
         features = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
         confidence = answerability(features)
         return {"drafts": drafts, "confidence": confidence, "closest": closest}
 
-    def select(self, ranked: list[SentenceCandidate], limit: int) -> list[QuoteDraft]:
-        """Up to `limit` quote drafts from scored candidates (`ranked`: best first), greedily."""
+    def select(self, ranked: list[SentenceCandidate], limit: int, question: str = "", weight=None) -> list[QuoteDraft]:
+        """Up to `limit` quote drafts from scored candidates (`ranked`: best first), greedily; with the
+        `question` each draft also gets its lead and, when long, its shown window (`weight`: term IDF)."""
         by_key = {(c.article_id, c.start): c for c in ranked}
         drafts: list[QuoteDraft] = []
         seen: set[str] = set()
@@ -119,7 +130,7 @@ class QuoteSelector(StoreUser):
             for sentence in pair or (best,):
                 seen.add(normalise_text(sentence.text))
             used[best.article_id] = used.get(best.article_id, 0) + 1
-            drafts.append(self._draft(best, pair))
+            drafts.append(self._draft(best, pair, question, weight))
         return drafts
 
     def _pair(
@@ -137,7 +148,7 @@ class QuoteSelector(StoreUser):
         nxt = by_key.get((c.article_id, c.next_start)) if c.next_start is not None else None
         options = []
         for first, second in ((c, nxt), (prev, c)):
-            if first is None or second is None or first.gap_after is None or first.gap_after.strip():
+            if first is None or second is None or not _adjacent(first):
                 continue
             if len(first.text.split()) + len(second.text.split()) > MAX_PAIR_WORDS:
                 continue
@@ -156,11 +167,27 @@ class QuoteSelector(StoreUser):
         return first, second
 
     @staticmethod
-    def _draft(c: SentenceCandidate, pair: tuple[SentenceCandidate, SentenceCandidate] | None) -> QuoteDraft:
+    def _draft(
+        c: SentenceCandidate,
+        pair: tuple[SentenceCandidate, SentenceCandidate] | None,
+        question: str = "",
+        weight=None,
+    ) -> QuoteDraft:
         text, start, end = c.text, c.start, c.end
+        sentences, chosen = [(0, len(text))], 0
         if pair is not None:
             first, second = pair
             text, start, end = first.text + str(first.gap_after) + second.text, first.start, second.end
+            sentences = [(0, len(first.text)), (len(text) - len(second.text), len(text))]
+            chosen = 0 if answering(first, second, c) is first else 1
+        lead, window = None, None
+        if question:
+            lead = lead_span(question, text, sentences, chosen, weight)
+            if len(text[lead[0] : lead[1]].split()) > LONG_WORDS:
+                window = window_span(question, text, weight=weight)
+                lead = window or lead
+            else:
+                window = window_span(question, text, keep=lead, weight=weight)
         quote = Quote(
             text=text,
             article_id=c.article_id,
@@ -171,5 +198,25 @@ class QuoteSelector(StoreUser):
             start=start,
             end=end,
             score=round(c.score, 4),
+            window=window,
         )
-        return QuoteDraft(quote=quote, content_hash=c.content_hash, confidence=c.confidence)
+        return QuoteDraft(quote=quote, content_hash=c.content_hash, confidence=c.confidence, lead=lead)
+
+
+def _adjacent(first: SentenceCandidate) -> bool:
+    """Is the next sentence adjacent in the source? Only within one line: the indexer drops boilerplate
+    lines ("RELATED: …"), so two lines next to each other in the stored text may not have been in the page."""
+    gap = first.gap_after
+    return gap is not None and not gap.strip() and "\n" not in gap
+
+
+def answering(first: SentenceCandidate, second: SentenceCandidate, c: SentenceCandidate) -> SentenceCandidate:
+    """Which sentence of a two-sentence quote answers (the lead's sentence): the fragment's neighbour; the
+    one with the kind of answer asked for when the other only restates the question; else the better score."""
+    short = [len(x.text.split()) < SHORT_WORDS for x in (first, second)]
+    if short[0] != short[1]:
+        return second if short[0] else first
+    other = second if c is first else first
+    if c.features.get("type_miss") and other.features.get("type_match"):
+        return other
+    return max((first, second), key=lambda x: x.score)

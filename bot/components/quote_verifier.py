@@ -31,11 +31,13 @@ class QuoteVerifier(StoreUser):
     def from_dict(cls, data: dict[str, Any]) -> QuoteVerifier:
         return default_from_dict(cls, data)
 
-    @component.output_types(quotes=list[Quote], more_quotes=list[Quote])
+    @component.output_types(quotes=list[Quote], more_quotes=list[Quote], lead=tuple[int, int] | None)
     def run(self, drafts: list[QuoteDraft], top_k: int = 3, more: int = 6) -> dict[str, Any]:
+        """The verified quotes, and where the lead lies in the first of them (see bot/answer_text.py)."""
         wanted = top_k + more
         texts = article_texts(self.store, {d.quote.article_id: d.content_hash for d in drafts[: wanted + 3]})
         verified: list[Quote] = []
+        lead = None
         for draft in drafts:
             if len(verified) >= wanted:
                 break
@@ -46,5 +48,7 @@ class QuoteVerifier(StoreUser):
                     "dropping a quote that is not verbatim at its span: %s [%d:%d]", q.article_id, q.start, q.end
                 )
                 continue
+            if not verified:
+                lead = draft.lead
             verified.append(q)
-        return {"quotes": verified[:top_k], "more_quotes": verified[top_k:]}
+        return {"quotes": verified[:top_k], "more_quotes": verified[top_k:], "lead": lead}

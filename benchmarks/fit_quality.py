@@ -1,0 +1,220 @@
+"""Fit the ranking weights, the abstain model and the quote floor from a feature dump of bench_quality.py.
+
+    python benchmarks/bench_quality.py --stores /tmp/quality --dump /tmp/quality/dump.pkl --no-baselines
+    python benchmarks/fit_quality.py /tmp/quality/dump.pkl --ranker           # cross-fitted ranking weights
+    python benchmarks/fit_quality.py /tmp/quality/dump.pkl --answerability    # abstain model + threshold
+    python benchmarks/fit_quality.py /tmp/quality/dump.pkl --floor            # floor for quotes 2-3 / more
+
+Every fit uses the `tuning` half of each set only (SQuAD: even article index; news: even line; unanswerable:
+even line; the cross-half and cross-collection sets follow their questions' halves) and reports the
+`heldout` half, plus the two-way cross-fit (fit on one half, measure on the other, both directions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.scoring import ANSWERABILITY_FEATURES  # noqa: E402
+
+NO_BONUS = ("long",)  # features whose weight may not be positive: length never earns a bonus
+
+
+def labels(record: dict) -> np.ndarray:
+    """Which candidates answer: SQuAD, the gold answer in the sentence; news (short answers match loosely),
+    the answer in a sentence of one of the question's own pages."""
+    return record["y"] & record["gold"] if record["set"] == "news" else record["y"]
+
+
+def fit_ranker(records: list[dict], features: list[str], news_weight: float, l2: float = 1e-3) -> dict[str, float]:
+    """Listwise softmax regression (L-BFGS-B, full batch): per question, maximise the softmax probability of
+    the candidates that hold the answer. News questions count `news_weight` times (there are few); features
+    standardised for the fit and folded back; NO_BONUS weights bounded at 0 from above."""
+    samples = [(r["x"].astype(np.float64), labels(r), r["set"]) for r in records]
+    samples = [(x, y, s) for x, y, s in samples if y.any() and not y.all()]
+    width = max(len(y) for _, y, _ in samples)
+    x = np.zeros((len(samples), width, len(features)))
+    pos = np.zeros((len(samples), width), dtype=bool)
+    mask = np.zeros((len(samples), width), dtype=bool)
+    qw = np.array([news_weight if s == "news" else 1.0 for _, _, s in samples])
+    qw /= qw.sum()
+    for i, (xi, yi, _) in enumerate(samples):
+        x[i, : len(yi)], pos[i, : len(yi)], mask[i, : len(yi)] = xi, yi, True
+    mu, sd = x[mask].mean(0), x[mask].std(0) + 1e-6
+    xs = np.where(mask[..., None], (x - mu) / sd, 0.0)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = np.where(mask, xs @ w, -np.inf)
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        mass = np.where(pos, p, 0.0).sum(axis=1, keepdims=True)
+        grad_z = (p - np.where(pos, p, 0.0) / mass) * qw[:, None]
+        value = -(np.log(mass[:, 0]) * qw).sum() + l2 * w @ w
+        grad = np.einsum("qn,qnf->f", grad_z, xs) + 2 * l2 * w
+        return float(value), grad
+
+    bounds = [(None, 0.0) if f in NO_BONUS else (None, None) for f in features]
+    w = minimize(loss, np.zeros(len(features)), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 800}).x
+    return {f: round(float(v), 4) for f, v in zip(features, w / sd, strict=True)}
+
+
+def pool_metrics(records: list[dict], features: list[str], weights: dict[str, float]) -> dict[str, float]:
+    """Top1 / top3 (distinct sentences, no merging) and gold-article hit of the best candidates."""
+    w = np.array([weights.get(f, 0.0) for f in features])
+    top1, top3, gold = [], [], []
+    for r in records:
+        if not len(r["y"]):
+            top1.append(0.0)
+            top3.append(0.0)
+            gold.append(0.0)
+            continue
+        order = np.argsort(-(r["x"] @ w))
+        top1.append(float(r["y"][order[0]]))
+        top3.append(float(r["y"][order[:3]].any()))
+        gold.append(float(r["gold"][order[0]]))
+    return {
+        "top1": round(statistics.fmean(top1), 4),
+        "top3": round(statistics.fmean(top3), 4),
+        "gold_hit": round(statistics.fmean(gold), 4),
+    }
+
+
+def by(records: list[dict], sets: tuple[str, ...], half: str | None) -> list[dict]:
+    return [r for r in records if r["set"] in sets and (half is None or r["half"] == half)]
+
+
+def cmd_ranker(records: list[dict], features: list[str], news_weight: float, current: dict[str, float]) -> None:
+    report = {}
+    for fit_half, test_half in (("tuning", "heldout"), ("heldout", "tuning")):
+        weights = fit_ranker(by(records, ("squad", "news"), fit_half), features, news_weight)
+        for name in ("squad", "news"):
+            test = by(records, (name,), test_half)
+            report[f"fit {fit_half} -> {name} {test_half}"] = {
+                "fitted": pool_metrics(test, features, weights),
+                "current": pool_metrics(test, features, current),
+            }
+        if fit_half == "tuning":
+            final = weights
+    print(json.dumps(report, indent=2), file=sys.stderr)
+    print(json.dumps({"weights": final}, indent=2))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float]:
+    """L2 logistic regression (L-BFGS) on standardised features; returns raw-unit weights and bias."""
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    xs = (x - mu) / sd
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:-1], params[-1]
+        z = xs @ w + b
+        p = 1 / (1 + np.exp(-z))
+        nll = sample_weight * (np.logaddexp(0, z) - y * z)
+        grad_z = sample_weight * (p - y)
+        return float(nll.sum() + 0.5 / c * w @ w), np.concatenate([xs.T @ grad_z + w / c, [grad_z.sum()]])
+
+    params = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B").x
+    w = params[:-1] / sd
+    return w, float(params[-1] - (params[:-1] * mu / sd).sum())
+
+
+def cmd_answerability(records: list[dict], max_decline: dict[str, float]) -> None:
+    """Fit on the tuning halves: answerable (squad, news) against every off-collection set, each set weighted
+    equally; the threshold is the highest one that declines at most `max_decline` of each answerable set's
+    tuning half. Reports every set's held-out half."""
+    names = ANSWERABILITY_FEATURES
+
+    def matrix(rs: list[dict]) -> np.ndarray:
+        return np.array([[r["ans"].get(n, 0.0) for n in names] for r in rs], dtype=np.float64)
+
+    fit = [r for r in records if r["half"] == "tuning" and r["ans"]]
+    sets = sorted({r["set"] for r in fit})
+    x = matrix(fit)
+    y = np.array([1.0 if r["answerable"] else 0.0 for r in fit])
+    counts = {s: sum(r["set"] == s for r in fit) for s in sets}
+    sw = np.array([len(fit) / (len(sets) * counts[r["set"]]) for r in fit])
+    w, b = fit_logistic(x, y, sw)
+
+    def probs(rs: list[dict]) -> np.ndarray:
+        m = matrix(rs)
+        return 1 / (1 + np.exp(-(m @ w + b))) if len(rs) else np.zeros(0)
+
+    threshold = 1.0
+    for s, limit in max_decline.items():
+        p = np.sort(probs([r for r in fit if r["set"] == s]))
+        if len(p):
+            threshold = min(threshold, float(p[int(np.floor(limit * len(p)))]))
+    threshold = float(np.floor(threshold * 1000) / 1000)
+    report = {}
+    for half in ("tuning", "heldout"):
+        for s in sorted({r["set"] for r in records}):
+            rs = [r for r in records if r["set"] == s and r["half"] == half]
+            if not rs:
+                continue
+            p = np.array([probs([r])[0] if r["ans"] else 0.0 for r in rs])
+            report[f"{s} {half}"] = round(float((p < threshold).mean()), 4)
+    print(json.dumps({"declined": report}, indent=2), file=sys.stderr)
+    weights = {n: round(float(v), 3) for n, v in zip(names, w, strict=True)}
+    print(json.dumps({"weights": weights, "bias": round(b, 3), "threshold": threshold}, indent=2))
+
+
+def cmd_floor(records: list[dict]) -> None:
+    """For each floor (log-odds under the first quote): top3, how many later quotes are shown and how many of
+    those hold the answer, on each answerable set's halves."""
+    for floor in (2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 99.0):
+        row = {}
+        for s in ("squad", "news"):
+            for half in ("tuning", "heldout"):
+                rs = [r for r in records if r["set"] == s and r["half"] == half and r["quote_scores"]]
+                if not rs:
+                    continue
+                top3, shown, useful = [], [], []
+                for r in rs:
+                    scores, has = r["quote_scores"][:3], r["quote_has"][:3]
+                    keep = [0] + [i for i in range(1, len(scores)) if scores[i] >= scores[0] - floor]
+                    top3.append(any(has[i] for i in keep))
+                    shown.append(len(keep) - 1)
+                    useful.extend(has[i] for i in keep[1:])
+                row[f"{s} {half}"] = {
+                    "top3": round(statistics.fmean(top3), 4),
+                    "later_shown": round(statistics.fmean(shown), 3),
+                    "later_useful": round(statistics.fmean(useful), 3) if useful else None,
+                }
+        print(json.dumps({"floor": floor, **row}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dump", type=Path)
+    parser.add_argument("--ranker", action="store_true")
+    parser.add_argument("--answerability", action="store_true")
+    parser.add_argument("--floor", action="store_true")
+    parser.add_argument("--news-weight", type=float, default=20.0, help="weight of a news question in the ranker fit")
+    parser.add_argument("--max-decline-squad", type=float, default=0.015)
+    parser.add_argument("--max-decline-news", type=float, default=0.04)
+    args = parser.parse_args(argv)
+    with open(args.dump, "rb") as handle:
+        data = pickle.load(handle)
+    records, features = data["records"], data["features"]
+    if args.ranker:
+        from bot.scoring import WEIGHTS
+
+        cmd_ranker(records, features, args.news_weight, WEIGHTS)
+    if args.answerability:
+        cmd_answerability(records, {"squad": args.max_decline_squad, "news": args.max_decline_news})
+    if args.floor:
+        cmd_floor(records)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
