@@ -24,7 +24,7 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.scoring import ANSWERABILITY_FEATURES  # noqa: E402
+from bot.scoring import ANSWERABILITY_FEATURES
 
 NO_BONUS = ("long",)  # features whose weight may not be positive: length never earns a bonus
 
