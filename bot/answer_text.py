@@ -9,9 +9,11 @@ quotation marks, so never inside a word, name or number.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
+from bot.lexicon import canon
 from bot.scoring import has_type, question_type
 from indexing.sparse import tokenize
 
@@ -20,51 +22,40 @@ CONTENTLESS_HINT = (
     "Please ask a question about the articles in words, e.g. “Who met the army chief?” or “When did the bridge reopen?”"
 )
 
-MIN_CLAUSE_WORDS = 5
 LONG_WORDS = 60  # a quote longer than this is shown as its relevant window
 WINDOW_WORDS = 40
+MIN_PIECE_WORDS = 2
 
-# clause boundaries: (end of the clause before, start of the clause after) come from these matches
-_BOUNDARY = re.compile(
-    r"[;:](?=\s)\s+|\s+[—–]\s+|,\s+(?:(?:but|while|whereas|although|though|and)\s+)(?=\w)",
-)
+# Piece boundaries: a comma, semicolon, colon or dash followed by a space (or an em dash between words).
+_BOUNDARY = re.compile(r"[,;:](?=\s)\s+|\s+[—–]\s+|(?<=\w)—(?=\w)")
+_MONTHS = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _OPEN, _CLOSE = "([{“‘", ")]}”’"
 _FILLER = {
-    "tell",
-    "more",
-    "explain",
-    "elabor",
-    "continu",
-    "go",
-    "pleas",
-    "ok",
-    "okay",
-    "thank",
-    "thx",
-    "hi",
-    "hello",
-    "hey",
-    "yes",
-    "yeah",
-    "yep",
-    "nope",
-    "sure",
-    "cool",
-    "nice",
-    "great",
-    "wow",
-    "lol",
-    "hmm",
-    "huh",
-    "els",
-    "detail",
-    "answer",
-    "question",
-    "someth",
-    "anyth",
-    "info",
-    "inform",
+    "tell", "more", "explain", "elabor", "continu", "go", "pleas", "ok", "okay", "thank", "thx", "hi",
+    "hello", "hey", "yes", "yeah", "yep", "nope", "sure", "cool", "nice", "great", "wow", "lol", "hmm",
+    "huh", "els", "detail", "answer", "question", "someth", "anyth", "info", "inform",
+}  # fmt: skip
+
+# Piece model: the probability that a piece of the answering sentence holds the answer, from question-term
+# overlap, the position relative to the best-matching piece and the answer type. Fitted on the gold sentences
+# of the SQuAD tuning half (benchmarks/fit_lead.py; see docs/quality.md).
+LEAD_WEIGHTS: dict[str, float] = {
+    "ov": 2.784,
+    "best": 0.053,
+    "after1": -0.505,
+    "after2": -1.453,
+    "before1": -0.829,
+    "before2": -1.551,
+    "typ": 0.987,
+    "novel": 1.64,
+    "caps": 0.189,
+    "num": 0.037,
+    "words": -0.03,
+    "first": 0.485,
+    "last": 0.503,
 }
+LEAD_BIAS = -2.772
+LEAD_MASS = 0.88  # the lead grows from the likeliest piece until the pieces it holds reach this share
 
 
 def is_contentless(text: str) -> bool:
@@ -83,67 +74,122 @@ def _depth_ok(text: str, position: int) -> bool:
     return depth == 0 and text[:position].count('"') % 2 == 0
 
 
-def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The clauses of text[start:end] as (start, end) offsets in `text`, trimmed of the boundary's punctuation."""
+def _joins_a_date_or_number(text: str, cut: int, resume: int) -> bool:
+    """A comma inside "July 6, 2009" or "Paris, 1920s"-like dates, or between digits, is not a boundary."""
+    before, after = text[max(0, cut - 16) : cut].split()[-1:] or [""], text[resume : resume + 4]
+    if not after[:1].isdigit():
+        return False
+    return before[0][-1:].isdigit() or bool(_MONTHS.search(" ".join(text[max(0, cut - 24) : cut].split()[-2:])))
+
+
+def pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The pieces of text[start:end] between top-level commas, semicolons, colons and dashes, as (start, end)
+    offsets in `text` without the boundary's punctuation; a piece under MIN_PIECE_WORDS words joins the
+    one before it."""
     out: list[tuple[int, int]] = []
     cursor = start
     for match in _BOUNDARY.finditer(text, start, end):
         if not _depth_ok(text[start:end], match.start() - start):
             continue
+        if _joins_a_date_or_number(text, match.start(), match.end()):
+            continue
         out.append((cursor, match.start()))
         cursor = match.end()
     out.append((cursor, end))
-    trimmed: list[tuple[int, int]] = []
+    merged: list[tuple[int, int]] = []
     for a, b in out:
         while b > a and text[b - 1] in " ,;:":
             b -= 1
         if b <= a:
             continue
-        if trimmed and (len(text[a:b].split()) < MIN_CLAUSE_WORDS or _short(text, trimmed[-1])):
-            trimmed[-1] = (trimmed[-1][0], b)  # a piece too short to stand alone stays with its neighbour
+        if merged and (len(text[a:b].split()) < MIN_PIECE_WORDS or _short(text, merged[-1])):
+            merged[-1] = (merged[-1][0], b)
         else:
-            trimmed.append((a, b))
-    return trimmed
+            merged.append((a, b))
+    return merged
+
+
+def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Alias of `pieces` (the units a lead is made of)."""
+    return pieces(text, start, end)
 
 
 def _short(text: str, span: tuple[int, int]) -> bool:
-    return len(text[span[0] : span[1]].split()) < MIN_CLAUSE_WORDS
+    return len(text[span[0] : span[1]].split()) < MIN_PIECE_WORDS
 
 
-def _value(question: str, qtype: str | None, caps: set[str], clause: str, weight: Callable[[str], float]) -> float:
-    terms = set(tokenize(question))
-    found = sum(weight(t) for t in terms & set(tokenize(clause)))
-    total = sum(weight(t) for t in terms) or 1.0
-    return found / total + (0.25 if qtype and has_type(clause, qtype, caps) else 0.0)
+def piece_features(question: str, text: str, parts: list[tuple[int, int]]) -> list[dict[str, float]]:
+    """LEAD_WEIGHTS' features of each piece (see there)."""
+    q_terms = {canon(t) for t in tokenize(question)}
+    qtype = question_type(question)
+    caps = {w.lower() for w in re.findall(r"[A-Za-z][\w'’\-]*", question)}
+    terms = [{canon(t) for t in tokenize(text[a:b])} for a, b in parts]
+    overlap = [len(q_terms & ts) / max(len(q_terms), 1) for ts in terms]
+    top = max(range(len(parts)), key=lambda i: overlap[i])
+    out = []
+    for i, (a, b) in enumerate(parts):
+        piece, d = text[a:b], i - top
+        out.append(
+            {
+                "ov": overlap[i],
+                "best": 1.0 if d == 0 and overlap[i] > 0 else 0.0,
+                "after1": 1.0 if d == 1 else 0.0,
+                "after2": 1.0 if d >= 2 else 0.0,
+                "before1": 1.0 if d == -1 else 0.0,
+                "before2": 1.0 if d <= -2 else 0.0,
+                "typ": 1.0 if qtype and has_type(piece, qtype, caps) else 0.0,
+                "novel": len(terms[i] - q_terms) / max(len(terms[i]), 1),
+                "caps": 1.0 if any(w[:1].isupper() and w.lower() not in caps for w in piece.split()[1:]) else 0.0,
+                "num": 1.0 if re.search(r"\d", piece) else 0.0,
+                "words": math.log1p(len(piece.split())),
+                "first": 1.0 if i == 0 else 0.0,
+                "last": 1.0 if i == len(parts) - 1 else 0.0,
+            }
+        )
+    return out
+
+
+def piece_probabilities(question: str, text: str, parts: list[tuple[int, int]]) -> list[float]:
+    """Each piece's share of the probability of holding the answer (sums to 1)."""
+    raw = []
+    for f in piece_features(question, text, parts):
+        z = LEAD_BIAS + sum(w * f[name] for name, w in LEAD_WEIGHTS.items())
+        raw.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
+    total = sum(raw) or 1.0
+    return [p / total for p in raw]
 
 
 def lead_span(
     question: str,
     text: str,
     sentences: list[tuple[int, int]] | None = None,
-    chosen: int = 0,
+    chosen: int | None = 0,
     weight: Callable[[str], float] | None = None,
-    margin: float = 0.3,
+    mass: float = LEAD_MASS,
 ) -> tuple[int, int]:
-    """Where the lead lies in `text` (a quote): sentence `chosen` of `sentences` (offsets in `text`; default
-    the whole text), cut to one clause when that clause's share of the question's (IDF-`weight`ed) terms
-    beats every other clause's by `margin` and it has at least MIN_CLAUSE_WORDS words."""
-    weight = weight or (lambda _t: 1.0)
-    start, end = (sentences or [(0, len(text))])[chosen]
-    parts = clauses(text, start, end)
+    """Where the lead lies in `text` (a quote): within sentence `chosen` of `sentences` (offsets in `text`;
+    None: all of them), the likeliest piece widened, one neighbour at a time (the likelier first), until the
+    pieces it holds reach `mass` of the probability of holding the answer. `weight` is unused (kept for
+    callers passing term IDF)."""
+    sentences = sentences or [(0, len(text))]
+    spans = sentences if chosen is None else [sentences[chosen]]
+    start, end = spans[0][0], spans[-1][1]
+    parts = [p for a, b in spans for p in pieces(text, a, b)]
     if len(parts) < 2:
         return start, end
-    qtype = question_type(question)
-    caps = {w.lower() for w in re.findall(r"[A-Za-z][\w'’\-]*", question)}
-    scored = sorted(
-        ((_value(question, qtype, caps, text[a:b], weight), a, b) for a, b in parts), key=lambda x: x[0], reverse=True
-    )
-    best, a, b = scored[0]
-    if best - scored[1][0] < margin or len(text[a:b].split()) < MIN_CLAUSE_WORDS:
-        return start, end
-    if qtype and any(has_type(text[x:y], qtype, caps) for _, x, y in scored[1:]):
-        return start, end  # another clause also has the kind of answer asked for: keep them all
-    return a, b
+    probs = piece_probabilities(question, text, parts)
+    lo = hi = max(range(len(parts)), key=lambda i: probs[i])
+    held = probs[lo]
+    while held < mass and (lo > 0 or hi < len(parts) - 1):
+        left = probs[lo - 1] if lo > 0 else -1.0
+        right = probs[hi + 1] if hi < len(parts) - 1 else -1.0
+        if right >= left:
+            hi += 1
+            held += right
+        else:
+            lo -= 1
+            held += left
+    return parts[lo][0], parts[hi][1]
 
 
 def _is_joined(left: str, right: str) -> bool:

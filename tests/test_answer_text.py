@@ -7,17 +7,25 @@ import pytest
 from bot.answer_text import clauses, extractive_answer, is_contentless, lead_span, window_span
 
 
-def test_lead_is_the_answering_clause_verbatim():
-    quote = "The council met for three hours; councillors voted 27 to 4 in favour of the library budget plan."
+def test_lead_is_a_verbatim_excerpt_holding_the_answer():
+    quote = (
+        "After a long evening in the old town hall, delayed twice by the storm, and with the public gallery "
+        "full, councillors voted 27 to 4 in favour of the library budget plan."
+    )
     lead = extractive_answer("How many councillors voted for the library budget plan?", quote)
-    assert lead == "councillors voted 27 to 4 in favour of the library budget plan."
-    assert lead in quote
+    assert lead in quote and "27 to 4" in lead and len(lead) < len(quote)
+    assert lead == lead.strip(" ,;:") or lead.endswith(".")
 
 
 def test_lead_never_recapitalises_or_adds_punctuation():
-    quote = "Prices rose sharply in 2022, and the central bank raised rates four times to curb inflation"
+    quote = "prices rose sharply in 2022, and the central bank raised rates four times to curb inflation"
     lead = extractive_answer("How many times did the central bank raise rates to curb inflation?", quote)
-    assert lead in quote and lead == "the central bank raised rates four times to curb inflation"
+    assert lead in quote and not lead.endswith(".") and lead[0].islower()
+
+
+def test_lead_does_not_cut_a_date():
+    quote = "Hulu has offered full-length episodes of ABC's programming since July 6, 2009, as part of a deal."
+    assert all("July 6" not in quote[a:b] or "2009" in quote[a:b] for a, b in clauses(quote, 0, len(quote)))
 
 
 def test_lead_keeps_the_whole_sentence_when_no_clause_stands_out():

@@ -174,12 +174,13 @@ class QuoteSelector(StoreUser):
         weight=None,
     ) -> QuoteDraft:
         text, start, end = c.text, c.start, c.end
-        sentences, chosen = [(0, len(text))], 0
+        sentences: list[tuple[int, int]] = [(0, len(text))]
+        chosen: int | None = 0
         if pair is not None:
             first, second = pair
             text, start, end = first.text + str(first.gap_after) + second.text, first.start, second.end
             sentences = [(0, len(first.text)), (len(text) - len(second.text), len(text))]
-            chosen = 0 if answering(first, second, c) is first else 1
+            chosen = None  # the lead's piece model weighs both sentences (better than their fused scores)
         lead, window = None, None
         if question:
             lead = lead_span(question, text, sentences, chosen, weight)
@@ -208,15 +209,3 @@ def _adjacent(first: SentenceCandidate) -> bool:
     lines ("RELATED: …"), so two lines next to each other in the stored text may not have been in the page."""
     gap = first.gap_after
     return gap is not None and not gap.strip() and "\n" not in gap
-
-
-def answering(first: SentenceCandidate, second: SentenceCandidate, c: SentenceCandidate) -> SentenceCandidate:
-    """Which sentence of a two-sentence quote answers (the lead's sentence): the fragment's neighbour; the
-    one with the kind of answer asked for when the other only restates the question; else the better score."""
-    short = [len(x.text.split()) < SHORT_WORDS for x in (first, second)]
-    if short[0] != short[1]:
-        return second if short[0] else first
-    other = second if c is first else first
-    if c.features.get("type_miss") and other.features.get("type_match"):
-        return other
-    return max((first, second), key=lambda x: x.score)
