@@ -45,6 +45,7 @@ import squad_data
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
 
 from bot.components.resources import corpus_stats
+from bot.lexicon import canon
 from bot.pipeline import QuestionAnswerer
 from bot.scoring import FEATURES, CandidatePool, answerability_features
 from indexing.settings import Settings, bundled_model_path
@@ -202,8 +203,23 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         pool: CandidatePool = raw["retriever"]["pool"]
         ranked = sorted(pool.candidates, key=lambda c: c.score, reverse=True)
         stats = corpus_stats(col.store)
+        terms = {canon(t) for t in tokenize(text)}
         dump.append(
             {
+                "question": text,
+                "idf": {t: stats.idf(t) for t in terms} | {"\x00": stats.idf("\x00")},
+                "df": {t: stats.df.get(t, 0) for t in terms},
+                "top": [
+                    {
+                        "row": pool.candidates.index(c),
+                        "text": c.text,
+                        "article_id": c.article_id,
+                        "start": c.start,
+                        "prev_start": c.prev_start,
+                        "next_start": c.next_start,
+                    }
+                    for c in ranked[:40]
+                ],
                 "set": label,
                 "id": q.get("id"),
                 "half": q.get("half"),

@@ -24,7 +24,8 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.scoring import ANSWERABILITY_FEATURES
+from bot import scoring
+from bot.scoring import ANSWERABILITY_FEATURES, SentenceCandidate, answerability_features, confidence
 
 NO_BONUS = ("long",)  # features whose weight may not be positive: length never earns a bonus
 
@@ -70,6 +71,8 @@ def fit_ranker(records: list[dict], features: list[str], news_weight: float, l2:
 
 def pool_metrics(records: list[dict], features: list[str], weights: dict[str, float]) -> dict[str, float]:
     """Top1 / top3 (distinct sentences, no merging) and gold-article hit of the best candidates."""
+    if not records:
+        return {}
     w = np.array([weights.get(f, 0.0) for f in features])
     top1, top3, gold = [], [], []
     for r in records:
@@ -125,6 +128,37 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, c: flo
     params = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B").x
     w = params[:-1] / sd
     return w, float(params[-1] - (params[:-1] * mu / sd).sum())
+
+
+def rebuild(record: dict, features: list[str], weights: dict[str, float]) -> dict[str, float]:
+    """The record's answerability features recomputed from its dumped candidates, ranked with `weights` (so a
+    changed ranker or answerability feature needs no new pipeline run)."""
+    if not record.get("top"):
+        return {}
+    w = np.array([weights.get(f, 0.0) for f in features])
+    cands = []
+    for t in record["top"]:
+        values = dict(zip(features, record["x"][t["row"]].tolist(), strict=True))
+        c = SentenceCandidate(
+            t["article_id"],
+            t["start"],
+            0,
+            t["text"],
+            t["prev_start"],
+            t["next_start"],
+            None,
+            "",
+            None,
+            None,
+            None,
+            "",
+            None,
+        )
+        c.features, c.score, c.confidence = values, float(record["x"][t["row"]] @ w), confidence(values)
+        cands.append(c)
+    ranked = sorted(cands, key=lambda c: c.score, reverse=True)
+    idf = record["idf"]
+    return answerability_features(record["question"], ranked, record["df"], lambda t: idf.get(t, idf["\x00"]))
 
 
 def cmd_answerability(records: list[dict], max_decline: dict[str, float]) -> None:
@@ -198,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ranker", action="store_true")
     parser.add_argument("--answerability", action="store_true")
     parser.add_argument("--floor", action="store_true")
+    parser.add_argument("--weights", type=Path, help="ranker weights (--ranker's JSON output) to rank with")
     parser.add_argument("--news-weight", type=float, default=20.0, help="weight of a news question in the ranker fit")
     parser.add_argument("--max-decline-squad", type=float, default=0.015)
     parser.add_argument("--max-decline-news", type=float, default=0.04)
@@ -210,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
 
         cmd_ranker(records, features, args.news_weight, WEIGHTS)
     if args.answerability:
+        weights = json.loads(args.weights.read_text())["weights"] if args.weights else scoring.WEIGHTS
+        for r in records:
+            r["ans"] = rebuild(r, features, weights) or r["ans"]
         cmd_answerability(records, {"squad": args.max_decline_squad, "news": args.max_decline_news})
     if args.floor:
         cmd_floor(records)

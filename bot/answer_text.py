@@ -215,15 +215,24 @@ def window_span(
     weight = weight or (lambda _t: 1.0)
     terms = set(tokenize(question))
     gains = [sum(weight(t) for t in set(tokenize(text[a:b])) & terms) for a, b in spans]
+    n = len(spans)
+    prefix = [0.0]
+    for g in gains:
+        prefix.append(prefix[-1] + g)
+    next_hit, prev_hit = [n] * (n + 1), [-1] * n
+    for i in range(n - 1, -1, -1):
+        next_hit[i] = i if gains[i] else next_hit[i + 1]
+    for i in range(n):
+        prev_hit[i] = i if gains[i] else (prev_hit[i - 1] if i else -1)
     best, best_i, best_off = -1.0, 0, 0.0
-    for i in range(0, len(spans) - words + 1):
+    for i in range(0, n - words + 1):
         a, b = spans[i][0], spans[i + words - 1][1]
         if keep is not None and not (a <= keep[0] and keep[1] <= b):
             continue
-        value = sum(gains[i : i + words])
-        hits = [j for j in range(i, i + words) if gains[j]]
+        value = prefix[i + words] - prefix[i]
+        lo, hi = next_hit[i], prev_hit[i + words - 1]
         # among equally good windows, the one centred on the matched words (the answer is often just after)
-        off = abs((hits[0] + hits[-1]) / 2 - (i + (words - 1) / 2)) if hits else 0.0
+        off = abs((lo + hi) / 2 - (i + (words - 1) / 2)) if lo <= hi else 0.0
         if value > best or (value == best and off < best_off):
             best, best_i, best_off = value, i, off
     first, last = best_i, min(len(spans), best_i + words) - 1

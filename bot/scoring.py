@@ -454,6 +454,11 @@ ANSWERABILITY_WEIGHTS: dict[str, float] = {
     "art_cov": 0.0,
     "art_cov_best": 0.0,
     "off_title": 0.0,
+    "ent_win": 0.0,
+    "rel_cov": 0.0,
+    "n_terms": 0.0,
+    "type_ok": 0.0,
+    "top_cov": 0.0,
 }
 ANSWERABILITY_BIAS = -9.583
 ANSWERABILITY_FEATURES = list(ANSWERABILITY_WEIGHTS)
@@ -481,10 +486,17 @@ def answerability_features(
     top = ranked[0]
     by_key = {(c.article_id, c.start): c for c in ranked}
     window = {canon(t) for t in tokenize(top.text)}
+    window_text = top.text.lower()
+    type_ok = not question_type(question) or bool(f_type(top))
     for start in (top.prev_start, top.next_start):
         nb = by_key.get((top.article_id, start)) if start is not None else None
         if nb is not None:
             window.update(canon(t) for t in tokenize(nb.text))
+            window_text += " " + nb.text.lower()
+            type_ok = type_ok or bool(f_type(nb))
+    names = entities(question)
+    name_terms = {canon(t) for n in names for t in tokenize(n)}
+    relation = {t: w for t, w in idf.items() if t not in name_terms}
     f = top.features
     second = ranked[1].score if len(ranked) > 1 else top.score - 1.0
     return {
@@ -503,7 +515,17 @@ def answerability_features(
         "art_cov": f.get("art_cov", 0.0),
         "art_cov_best": max(c.features.get("art_cov", 0.0) for c in ranked),
         "off_title": f.get("off_title_cov", 0.0),
+        "ent_win": _share_found(names, window_text),
+        "rel_cov": sum(w for t, w in relation.items() if t in window) / (sum(relation.values()) or 1.0),
+        "n_terms": min(1.0, len(own) / 10.0),
+        "type_ok": 1.0 if type_ok else 0.0,
+        "top_cov": f.get("coverage", 0.0),
     }
+
+
+def f_type(c: SentenceCandidate) -> float:
+    """Does the candidate hold the kind of answer its question asks for (from its features)?"""
+    return c.features.get("type_match", 0.0)
 
 
 def answerability(features: dict[str, float]) -> float:

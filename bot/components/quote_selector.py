@@ -27,6 +27,7 @@ from .resources import corpus_stats
 
 SHORT_WORDS = 6  # a sentence shorter than this is quoted together with a neighbour
 MAX_PAIR_WORDS = 50
+LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
 
 
 @component
@@ -130,7 +131,8 @@ class QuoteSelector(StoreUser):
             for sentence in pair or (best,):
                 seen.add(normalise_text(sentence.text))
             used[best.article_id] = used.get(best.article_id, 0) + 1
-            drafts.append(self._draft(best, pair, question, weight))
+            # the lead only matters for the first verified quote: the first few drafts get one
+            drafts.append(self._draft(best, pair, question, weight, with_lead=len(drafts) < LEAD_DRAFTS))
         return drafts
 
     def _pair(
@@ -172,6 +174,7 @@ class QuoteSelector(StoreUser):
         pair: tuple[SentenceCandidate, SentenceCandidate] | None,
         question: str = "",
         weight=None,
+        with_lead: bool = True,
     ) -> QuoteDraft:
         text, start, end = c.text, c.start, c.end
         sentences: list[tuple[int, int]] = [(0, len(text))]
@@ -182,7 +185,9 @@ class QuoteSelector(StoreUser):
             sentences = [(0, len(first.text)), (len(text) - len(second.text), len(text))]
             chosen = None  # the lead's piece model weighs both sentences (better than their fused scores)
         lead, window = None, None
-        if question:
+        if question and not with_lead:
+            window = window_span(question, text, weight=weight)
+        elif question:
             lead = lead_span(question, text, sentences, chosen, weight)
             if len(text[lead[0] : lead[1]].split()) > LONG_WORDS:
                 window = window_span(question, text, weight=weight)
