@@ -84,6 +84,8 @@ WEIGHTS: dict[str, float] = {
     "art_cov": 0.0,
     "title_cov": 0.0,
     "num_match": 0.0,
+    "pos": 0.0,
+    "early": 0.0,
 }
 FEATURES = list(WEIGHTS)
 
@@ -383,6 +385,8 @@ def compute_features(
             "art_cov": art_cov[c.article_id],
             "title_cov": title_cov[c.article_id],
             "num_match": 1.0 if q_numbers and q_numbers <= set(re.findall(r"\d+", c.text)) else 0.0,
+            "pos": min(1.0, math.log1p(c.start / 200) / math.log1p(100)),  # news put the essentials first
+            "early": 1.0 if c.start < 600 else 0.0,
             **dated[c.article_id],
         }
         c.features = values
