@@ -36,10 +36,18 @@ def labels(record: dict) -> np.ndarray:
     return record["y"] & record["gold"] if record["set"] == "news" else record["y"]
 
 
-def fit_ranker(records: list[dict], features: list[str], news_weight: float, l2: float = 1e-3) -> dict[str, float]:
+def fit_ranker(
+    records: list[dict],
+    features: list[str],
+    news_weight: float,
+    l2: float = 1e-3,
+    free: set[str] | None = None,
+    fixed: dict[str, float] | None = None,
+) -> dict[str, float]:
     """Listwise softmax regression (L-BFGS-B, full batch): per question, maximise the softmax probability of
     the candidates that hold the answer. News questions count `news_weight` times (there are few); features
-    standardised for the fit and folded back; NO_BONUS weights bounded at 0 from above."""
+    standardised for the fit and folded back; NO_BONUS weights bounded at 0 from above. With `free`, only those
+    features are fitted and the others keep their `fixed` weights."""
     samples = [(r["x"].astype(np.float64), labels(r), r["set"]) for r in records]
     samples = [(x, y, s) for x, y, s in samples if y.any() and not y.all()]
     width = max(len(y) for _, y, _ in samples)
@@ -65,7 +73,12 @@ def fit_ranker(records: list[dict], features: list[str], news_weight: float, l2:
         return float(value), grad
 
     bounds = [(None, 0.0) if f in NO_BONUS else (None, None) for f in features]
-    w = minimize(loss, np.zeros(len(features)), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 800}).x
+    if free is not None:
+        fixed = fixed or {}
+        bounds = [b if f in free else (fixed.get(f, 0.0) * sd[i],) * 2 for i, (f, b) in enumerate(zip(features, bounds))]
+    start = np.array([(lo if hi == lo else 0.0) for lo, hi in bounds], dtype=float) if free is not None else None
+    start = np.zeros(len(features)) if start is None else np.nan_to_num(start)
+    w = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 800}).x
     return {f: round(float(v), 4) for f, v in zip(features, w / sd, strict=True)}
 
 
@@ -96,10 +109,12 @@ def by(records: list[dict], sets: tuple[str, ...], half: str | None) -> list[dic
     return [r for r in records if r["set"] in sets and (half is None or r["half"] == half)]
 
 
-def cmd_ranker(records: list[dict], features: list[str], news_weight: float, current: dict[str, float]) -> None:
+def cmd_ranker(
+    records: list[dict], features: list[str], news_weight: float, current: dict[str, float], free: set[str] | None
+) -> None:
     report = {}
     for fit_half, test_half in (("tuning", "heldout"), ("heldout", "tuning")):
-        weights = fit_ranker(by(records, ("squad", "news"), fit_half), features, news_weight)
+        weights = fit_ranker(by(records, ("squad", "news"), fit_half), features, news_weight, free=free, fixed=current)
         for name in ("squad", "news"):
             test = by(records, (name,), test_half)
             report[f"fit {fit_half} -> {name} {test_half}"] = {
@@ -228,22 +243,30 @@ def cmd_floor(records: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dump", type=Path)
+    parser.add_argument("dumps", type=Path, nargs="+", help="one or more dumps (with the same features)")
     parser.add_argument("--ranker", action="store_true")
     parser.add_argument("--answerability", action="store_true")
     parser.add_argument("--floor", action="store_true")
     parser.add_argument("--weights", type=Path, help="ranker weights (--ranker's JSON output) to rank with")
+    parser.add_argument("--free", help="with --ranker: fit only these features (comma-separated), keep the rest")
     parser.add_argument("--news-weight", type=float, default=20.0, help="weight of a news question in the ranker fit")
     parser.add_argument("--max-decline-squad", type=float, default=0.015)
     parser.add_argument("--max-decline-news", type=float, default=0.04)
     args = parser.parse_args(argv)
-    with open(args.dump, "rb") as handle:
-        data = pickle.load(handle)
-    records, features = data["records"], data["features"]
+    records: list[dict] = []
+    features: list[str] = []
+    for path in args.dumps:
+        with open(path, "rb") as handle:
+            data = pickle.load(handle)
+        if features and data["features"] != features:
+            raise SystemExit(f"{path}: dumped with other features")
+        records.extend(data["records"])
+        features = data["features"]
     if args.ranker:
         from bot.scoring import WEIGHTS
 
-        cmd_ranker(records, features, args.news_weight, WEIGHTS)
+        free = set(args.free.split(",")) if args.free else None
+        cmd_ranker(records, features, args.news_weight, WEIGHTS, free)
     if args.answerability:
         weights = json.loads(args.weights.read_text())["weights"] if args.weights else scoring.WEIGHTS
         for r in records:
