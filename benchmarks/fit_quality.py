@@ -75,7 +75,9 @@ def fit_ranker(
     bounds = [(None, 0.0) if f in NO_BONUS else (None, None) for f in features]
     if free is not None:
         fixed = fixed or {}
-        bounds = [b if f in free else (fixed.get(f, 0.0) * sd[i],) * 2 for i, (f, b) in enumerate(zip(features, bounds))]
+        bounds = [
+            b if f in free else (fixed.get(f, 0.0) * sd[i],) * 2 for i, (f, b) in enumerate(zip(features, bounds))
+        ]
     start = np.array([(lo if hi == lo else 0.0) for lo, hi in bounds], dtype=float) if free is not None else None
     start = np.zeros(len(features)) if start is None else np.nan_to_num(start)
     w = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 800}).x
@@ -127,8 +129,16 @@ def cmd_ranker(
     print(json.dumps({"weights": final}, indent=2))
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float]:
-    """L2 logistic regression (L-BFGS) on standardised features; returns raw-unit weights and bias."""
+# The direction each answerability feature may push (evidence the collection answers: +, evidence it does not: -);
+# unconstrained, collinear features took signs that reward missing terms.
+ANSWERABILITY_SIGNS = {"missing": -1, "unm1": -1, "unm_share": -1, "n_terms": -1}  # n_terms: kept at 0, see docs
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, c: float = 1.0, signs: list[int] | None = None
+) -> tuple[np.ndarray, float]:
+    """L2 logistic regression (L-BFGS-B) on standardised features, each weight optionally kept to a sign (+1, -1,
+    0 free); returns raw-unit weights and bias."""
     mu, sd = x.mean(0), x.std(0) + 1e-6
     xs = (x - mu) / sd
 
@@ -140,7 +150,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, c: flo
         grad_z = sample_weight * (p - y)
         return float(nll.sum() + 0.5 / c * w @ w), np.concatenate([xs.T @ grad_z + w / c, [grad_z.sum()]])
 
-    params = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B").x
+    bounds = [(0.0, None) if g > 0 else (None, 0.0) if g < 0 else (None, None) for g in (signs or [0] * x.shape[1])]
+    params = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)]).x
     w = params[:-1] / sd
     return w, float(params[-1] - (params[:-1] * mu / sd).sum())
 
@@ -191,7 +202,7 @@ def cmd_answerability(records: list[dict], max_decline: dict[str, float]) -> Non
     y = np.array([1.0 if r["answerable"] else 0.0 for r in fit])
     counts = {s: sum(r["set"] == s for r in fit) for s in sets}
     sw = np.array([len(fit) / (len(sets) * counts[r["set"]]) for r in fit])
-    w, b = fit_logistic(x, y, sw)
+    w, b = fit_logistic(x, y, sw, signs=[ANSWERABILITY_SIGNS.get(n, 1) for n in names])
 
     def probs(rs: list[dict]) -> np.ndarray:
         m = matrix(rs)
