@@ -91,7 +91,7 @@ FEATURES = list(WEIGHTS)
 
 # Default abstain threshold on the answerability (see `answerability`): declines 1.5 % of the SQuAD tuning half's
 # answerable questions (and 1 % of the news tuning half's); calibrated in docs/quality.md.
-DEFAULT_ABSTAIN_THRESHOLD = 0.053
+DEFAULT_ABSTAIN_THRESHOLD = 0.077
 # Quotes after the first are shown only when they score within this many log-odds of the first (calibrated in
 # docs/quality.md).
 DEFAULT_QUOTE_FLOOR = 5.0
@@ -444,28 +444,28 @@ def confidence(features: dict[str, float]) -> float:
 # benchmarks/bench_quality.py: SQuAD and news questions asked of their own store (answerable), the other half's,
 # the other collection's and the written unanswerable questions (not answerable); see docs/quality.md.
 ANSWERABILITY_WEIGHTS: dict[str, float] = {
-    "maxconf": 9.433,
-    "cos": 0.076,
-    "win_cov": 0.812,
-    "win_cos": 2.213,
-    "title": 2.596,
-    "art": 5.076,
-    "margin": 0.123,
-    "missing": 2.179,
-    "unm1": -1.532,
-    "unm_share": 0.369,
-    "ent_art": 0.63,
-    "ent_best": 0.683,
-    "art_cov": 0.071,
-    "art_cov_best": 2.219,
-    "off_title": 2.287,
-    "ent_win": 1.327,
-    "rel_cov": 0.177,
-    "n_terms": 4.736,
-    "type_ok": -1.115,
-    "top_cov": -2.121,
+    "maxconf": 7.626,
+    "cos": 0.067,
+    "win_cov": 0.0,
+    "win_cos": 4.384,
+    "title": 3.861,
+    "art": 4.439,
+    "margin": 0.135,
+    "missing": -0.933,
+    "unm1": -0.6,
+    "unm_share": 0.0,
+    "ent_art": 0.0,
+    "ent_best": 1.041,
+    "art_cov": 0.075,
+    "art_cov_best": 1.546,
+    "off_title": 0.0,
+    "ent_win": 1.32,
+    "rel_cov": 0.044,
+    "n_terms": 0.0,
+    "type_ok": 0.0,
+    "top_cov": 0.0,
 }
-ANSWERABILITY_BIAS = -15.518
+ANSWERABILITY_BIAS = -13.047
 ANSWERABILITY_FEATURES = list(ANSWERABILITY_WEIGHTS)
 
 
