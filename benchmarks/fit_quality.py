@@ -76,7 +76,8 @@ def fit_ranker(
     if free is not None:
         fixed = fixed or {}
         bounds = [
-            b if f in free else (fixed.get(f, 0.0) * sd[i],) * 2 for i, (f, b) in enumerate(zip(features, bounds))
+            b if f in free else (fixed.get(f, 0.0) * sd[i],) * 2
+            for i, (f, b) in enumerate(zip(features, bounds, strict=True))
         ]
     start = np.array([(lo if hi == lo else 0.0) for lo, hi in bounds], dtype=float) if free is not None else None
     start = np.zeros(len(features)) if start is None else np.nan_to_num(start)

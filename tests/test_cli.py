@@ -150,7 +150,7 @@ def test_jsonl_in_a_subprocess(tmp_path, embedder):
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["id"] for r in records] == [0, 1]
-    assert "40 metres" in records[1]["quotes"][0]["text"]
+    assert any("40 metres" in q["text"] for q in records[1]["quotes"][:2])
     assert all(r["latency_ms"] > 0 for r in records)
 
 
