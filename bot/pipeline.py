@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from haystack import Pipeline
+from qdrant_client import models
 
 from bot.components._store_params import store_params
 from bot.components.composer import AnswerComposer
@@ -26,7 +27,7 @@ from bot.components.quote_verifier import QuoteVerifier
 from bot.components.resources import refresh as refresh_resources
 from bot.components.resources import register_store, unregister_store
 from bot.components.retriever import HybridRetriever
-from bot.types import Answer, ArticleRef, EmptyCollectionError, QuestionError
+from bot.types import Answer, ArticleRef, EmptyCollectionError, Passage, QuestionError
 from indexing.embedding import Embedder
 from indexing.settings import Settings
 from indexing.store import Store
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_MODULES = ["bot.*"]
 MORE_QUOTES = 6
+ARTICLE_LIST_FIELDS = ("article_id", "title", "url", "source", "published", "origin")
 EMPTY_MESSAGE = "No articles are indexed yet. Add articles and run `python -m indexing` (or /reindex in the bot)."
 
 
@@ -82,6 +84,16 @@ def build_pipeline(
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
     pipeline.connect("composer.answer", "generator.answer")
     return pipeline
+
+
+def newest_words(text: str, limit: int) -> str:
+    """The end of `text` (whitespace-normalised) in at most `limit` characters, cut at a word: a follow-up's
+    thread keeps its newest questions."""
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    tail = words[len(words) - limit :]
+    return tail.split(" ", 1)[1] if " " in tail and not words[len(words) - limit - 1].isspace() else tail.lstrip()
 
 
 def load_pipeline(text: str) -> Pipeline:
@@ -159,7 +171,7 @@ class QuestionAnswerer:
         self.check_collection()
         query, earlier = text, None
         if context and context.strip():
-            earlier = " ".join(context.split())[: self.settings.max_question_chars]
+            earlier = newest_words(context, self.settings.max_question_chars)
             query = f"{earlier} {text}"
         filters = {"article_id": article_id, "source": source, "date_from": date_from, "date_to": date_to}
         filters = {k: v for k, v in filters.items() if v} or None
@@ -188,9 +200,10 @@ class QuestionAnswerer:
         self._has_articles = False
 
     def articles(self) -> list[ArticleRef]:
-        """All indexed articles, newest first (published descending, then title)."""
+        """All indexed articles, newest first (published descending, then title); light fields only."""
         if not self.store.exists():
             return []
+        light = models.PayloadSelectorInclude(include=list(ARTICLE_LIST_FIELDS))
         refs = [
             ArticleRef(
                 article_id=p.get("article_id", ""),
@@ -198,12 +211,46 @@ class QuestionAnswerer:
                 url=p.get("url"),
                 source=p.get("source"),
                 published=p.get("published"),
+                origin=p.get("origin"),
             )
-            for p in (record.payload or {} for record in self.store.article_records())
+            for p in (record.payload or {} for record in self.store.scroll_all(self.store.articles_collection, light))
         ]
         refs.sort(key=lambda r: r.title.lower())
         refs.sort(key=lambda r: r.published or "", reverse=True)
         return refs
+
+    def context(self, article_id: str, start: int, end: int, sentences: int = 2) -> Passage | None:
+        """The quote at [start, end) of an article with up to `sentences` sentences before and after, verbatim
+        from the stored text; None when the article is gone or its text no longer has the quote there."""
+        record = self._article_record(article_id)
+        if not record or not isinstance(record.get("text"), str):
+            return None
+        text, spans = record["text"], [tuple(span) for span in record.get("sentences") or []]
+        if not 0 <= start < end <= len(text):
+            return None
+        first = next((i for i, (s, e) in enumerate(spans) if e > start), len(spans))
+        last = next((i for i in range(len(spans) - 1, -1, -1) if spans[i][0] < end), -1)
+        begin = spans[max(0, first - sentences)][0] if spans and first < len(spans) else start
+        finish = spans[min(len(spans) - 1, last + sentences)][1] if spans and last >= 0 else end
+        begin, finish = min(begin, start), max(finish, end)
+        passage = Passage(text[begin:start], text[start:end], text[end:finish])
+        if passage.before + passage.quote + passage.after != text[begin:finish]:  # verbatim, checked
+            return None
+        return passage
+
+    def _article_record(self, article_id: str) -> dict | None:
+        """The stored article record with its text and sentence spans (one point, by id)."""
+        from indexing.store import article_point_id
+
+        if not self.store.exists():
+            return None
+        found = self.store.client.retrieve(
+            self.store.articles_collection,
+            ids=[article_point_id(article_id)],
+            with_payload=models.PayloadSelectorInclude(include=["article_id", "text", "sentences"]),
+            with_vectors=False,
+        )
+        return dict(found[0].payload or {}) if found else None
 
     def close(self) -> None:
         """Release the store (when this answerer opened it)."""

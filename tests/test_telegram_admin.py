@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot.telegram.access import ADMIN_ONLY
-from bot.telegram.handlers import BUSY
+from bot.telegram.uploads import BUSY
 from indexing.job import IndexSummary
 from tests.fake_bot_api import parse_telegram_html, start_bot
 from tests.test_telegram_e2e import ADMIN, SAMPLE, USER, make_module_settings
@@ -53,14 +53,14 @@ async def admin_bot(admin_corpus):
 
 
 async def wait_for_summary(api, since, timeout=120.0):
-    """The status message edited into its final summary (✅ / ⚠️ / ❌)."""
-    edits = await api.wait_for(
-        "editMessageText",
+    """The job's result: a new message (it notifies) starting with ✅ / ⚠️ / ❌."""
+    sent = await api.wait_for(
+        "sendMessage",
         since=since,
         timeout=timeout,
-        predicate=lambda r: r.params["text"].startswith(("✅", "⚠️", "❌", "⏹")),
+        predicate=lambda r: r.params["text"].startswith(("✅", "⚠️", "❌")),
     )
-    return edits[0]
+    return sent[0]
 
 
 async def test_reindex_edits_one_status_message_and_refuses_a_second_run(admin_bot, monkeypatch):
@@ -87,14 +87,17 @@ async def test_reindex_edits_one_status_message_and_refuses_a_second_run(admin_b
     )
     assert refusal
     progress = await api.wait_for(
-        "editMessageText", since=since, predicate=lambda r: "embedding 3/3" in r.params["text"]
+        "editMessageText", since=since, predicate=lambda r: "embedding 3 of 3 sentences" in r.params["text"]
     )
     release.set()
     summary = await wait_for_summary(api, since)
     status = [r for r in api.calls("sendMessage", since, chat_id=ADMIN) if r.params["text"].startswith("⏳")]
     assert len(status) == 1, "exactly one status message"
     message_id = status[0].result["message_id"]
-    assert summary.params["message_id"] == message_id and progress[0].params["message_id"] == message_id
+    assert progress[0].params["message_id"] == message_id
+    assert api.calls("deleteMessage", since, message_id=message_id), "the result replaces the status message"
+    command = status[0].params["reply_parameters"]["message_id"]
+    assert summary.params["reply_parameters"]["message_id"] == command, "the result replies to the command"
     text = parse_telegram_html(summary.params["text"]).text
     for part in ("1 added", "0 updated", "2 unchanged", "0 removed", "0 failed"):
         assert part in text
@@ -136,7 +139,7 @@ async def test_document_upload_makes_a_new_article_answerable(admin_bot, real_jo
     text = parse_telegram_html(summary.params["text"]).text
     assert text.startswith("✅") and "1 added" in text and "ask about it now" in text, text
     assert api.calls("getFile", since) and api.calls("<download>", since)
-    saved = admin_bot.settings.articles_dir / "zorblat-festival.txt"
+    saved = admin_bot.settings.articles_dir / "zorblat festival.txt"
     assert saved.read_text() == NEW_ARTICLE
 
     after = await admin_bot.ask("Where did the Zorblat festival of mechanical puppetry open?", user_id=USER)

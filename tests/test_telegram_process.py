@@ -108,3 +108,67 @@ async def test_python_m_bot_run_answers_and_stops_on_sigterm(tmp_path, embedder)
     assert api.token not in text
     reopened = Store.open(settings)  # the lock was released
     reopened.close()
+
+
+async def test_sigterm_during_a_reindex_stops_without_hanging(tmp_path, embedder):
+    """A job stuck in a slow source must not keep the process alive after SIGTERM (nor outlive the store)."""
+    from aiohttp import web
+
+    from indexing.store import Store
+
+    settings = make_module_settings(tmp_path)
+    store = Store.open(settings)
+    index_sample(settings, store, embedder)
+    store.close()
+
+    async def drip(request: web.Request) -> web.StreamResponse:  # a page that never finishes
+        response = web.StreamResponse(headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        await response.write(b"<html><body><p>")
+        for _ in range(1200):
+            await response.write(b"a ")
+            await asyncio.sleep(0.5)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/slow.html", drip)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slow.html"
+
+    api = FakeBotAPI()
+    await api.start()
+    env = bot_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=api.token,
+        TELEGRAM_API_BASE_URL=api.base_url,
+        ADMIN_USER_IDS="9001",
+        FETCH_TIMEOUT="600",
+        FETCH_ALLOW_PRIVATE_NETWORKS="true",
+    )
+    process = await run_bot(tmp_path, env)
+    try:
+        await api.wait_for("deleteWebhook", timeout=120)
+        since = api.mark()
+        api.inject_text(f"/add {url}", user_id=9001)
+        await api.wait_for("sendMessage", since=since, chat_id=9001, timeout=60)
+        await asyncio.sleep(1.5)  # the job is now reading the slow page
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), 90)
+        except TimeoutError:
+            pytest.fail("the bot did not exit within 90 s of SIGTERM during a reindex")
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await api.stop()
+        await runner.cleanup()
+    text = (out + err).decode()
+    assert process.returncode == 0, text[-2000:]
+    assert "store closed" in text and "Traceback" not in text
+    reopened = Store.open(settings)
+    assert reopened.count_articles() == 1
+    reopened.close()

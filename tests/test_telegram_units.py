@@ -4,7 +4,6 @@ database, access policy, token redaction, retries."""
 from __future__ import annotations
 
 import logging
-import random
 
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
@@ -14,18 +13,9 @@ from bot.telegram.app import install_token_redaction
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.net import send_with_retry
 from bot.telegram.ratelimit import SlidingWindowLimiter
-from bot.telegram.reindex import ReadWriteLock, format_summary
-from bot.telegram.render import (
-    MAX_MESSAGE_CHARS,
-    format_date,
-    link,
-    render_answer,
-    render_more_quotes,
-    render_sources,
-    split_blocks,
-)
-from bot.types import Answer, ArticleRef, Quote
-from tests.fake_bot_api import TelegramHTMLError, parse_telegram_html
+from bot.telegram.reindex import format_summary
+from bot.telegram.storelock import ReadWriteLock
+from bot.types import Answer, Quote
 
 
 def quote(text: str, url: str | None = "https://example.com/a?x=1&y=2", **kw) -> Quote:
@@ -41,95 +31,6 @@ def quote(text: str, url: str | None = "https://example.com/a?x=1&y=2", **kw) ->
     }
     values.update(kw)
     return Quote(text=text, **values)
-
-
-def test_everything_is_escaped_and_links_are_safe():
-    answer = Answer("q", "x < y & z", False, quotes=[quote("He said <script>alert(1)</script> & left.")])
-    [html] = render_answer(answer)
-    parsed = parse_telegram_html(html)
-    assert parsed.blockquotes == ["He said <script>alert(1)</script> & left."]
-    assert parsed.links == ["https://example.com/a?x=1&y=2"]
-    assert "x < y & z" in parsed.text and "Title <with> & tags" in parsed.text and "Outlet & Co" in parsed.text
-    assert "5 Aug 2022" in parsed.text
-    assert link("T", "javascript:alert(1)") == "T"
-    assert link('A "b"', 'https://e.com/?q="x"') == '<a href="https://e.com/?q=&quot;x&quot;">A "b"</a>'
-
-
-def test_extractive_answer_is_not_repeated():
-    answer = Answer("q", "Same sentence.", False, quotes=[quote("Same sentence.")])
-    [html] = render_answer(answer)
-    assert html.count("Same sentence.") == 1
-
-
-def test_abstain_names_the_closest_articles():
-    answer = Answer(
-        "q",
-        "I could not find an answer.",
-        True,
-        closest=[ArticleRef("a", "First <1>", "https://e.com/1", "Outlet", "2024-02-01"), ArticleRef("b", "Second")],
-    )
-    [html] = render_answer(answer)
-    parsed = parse_telegram_html(html)
-    assert "First <1>" in parsed.text and "Second" in parsed.text and parsed.links == ["https://e.com/1"]
-    assert not parsed.blockquotes
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_split_never_exceeds_the_limit_nor_breaks_tags(seed):
-    rng = random.Random(seed)
-    alphabet = "abc <>&\"' é🚀\n"
-    quotes = [
-        quote("".join(rng.choice(alphabet) for _ in range(rng.choice([10, 500, 2000, 4000, 9000]))).strip() or "x")
-        for _ in range(rng.randint(1, 6))
-    ]
-    answer = Answer("q", "answer & <stuff>", False, quotes=quotes)
-    messages = render_answer(answer)
-    texts = []
-    for message in messages:
-        assert len(message) <= MAX_MESSAGE_CHARS
-        parsed = parse_telegram_html(message)
-        texts.extend(parsed.blockquotes)
-    joined = " ".join(" ".join(texts).split())
-    for q in quotes:
-        assert " ".join(q.text.split())[:50] in joined
-    # quotes that fit in a message are never split
-    for q in quotes:
-        if len(q.text) < 3000 and "\n" not in q.text:
-            assert q.text in texts or q.text.strip() in texts
-
-
-def test_split_packs_blocks_greedily_between_blocks():
-    blocks = ["a" * 2000, "b" * 2000, "c" * 2000]
-    assert [len(m) for m in split_blocks(blocks)] == [4002, 2000]
-    messages = split_blocks(["<b>x</b>\n" * 1000], limit=4096)
-    assert len(messages) == 3 and all(len(m) <= 4096 for m in messages)
-    assert sum(m.count("<b>x</b>") for m in messages) == 1000
-    for message in messages:
-        parse_telegram_html(message)
-
-
-def test_more_quotes_and_sources_pages():
-    assert render_more_quotes([]) == ["No more quotes for this question."]
-    refs = [ArticleRef(f"id{i}", f"T{i}", None, None, None) for i in range(5)]
-    page = render_sources(refs, 1, 2)
-    assert "3. T2" in page and "4. T3" in page and "page 2/3" in page
-    assert render_sources([], 0, 5) == "No articles are indexed yet."
-
-
-def test_format_date():
-    assert format_date("2022-08-05") == "5 Aug 2022"
-    assert format_date("2022-08-05T23:10:00+02:00") == "5 Aug 2022"
-    assert format_date("last Tuesday") == "last Tuesday"
-    assert format_date(None) is None
-
-
-def test_fake_server_html_validation():
-    with pytest.raises(TelegramHTMLError):
-        parse_telegram_html("<b>open")
-    with pytest.raises(TelegramHTMLError):
-        parse_telegram_html("<div>x</div>")
-    with pytest.raises(TelegramHTMLError):
-        parse_telegram_html("<b><i>x</b></i>")
 
 
 def test_sliding_window_rate_limit():

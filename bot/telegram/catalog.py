@@ -1,0 +1,70 @@
+"""The list of indexed articles the bot shows (/start, /sources, /remove, uploads), cached per index refresh.
+
+Reading every article record on each /sources would cost a scroll of the whole collection per command; the
+list (light fields only) is loaded once and dropped when the bot's own jobs change the index, and after
+`ttl` seconds in case another process (the scheduled indexer, with a Qdrant server) changed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+
+from bot.types import ArticleRef
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for matching titles ("Zürich" ~ "zurich")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def article_token(article_id: str) -> str:
+    """A short stable token for an article id (callback data is limited to 64 bytes; ids are not)."""
+    return hashlib.sha1(article_id.encode()).hexdigest()[:12]
+
+
+class ArticleCatalog:
+    """Cached `load()` (the answerer's `articles()`), newest first; thread-safe."""
+
+    def __init__(
+        self, load: Callable[[], list[ArticleRef]], ttl: float = 300.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._load = load
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._articles: list[ArticleRef] | None = None
+        self._loaded_at = 0.0
+        self.loads = 0  # how many times the store was read (for tests and logs)
+
+    def get(self) -> list[ArticleRef]:
+        """Every indexed article, newest first (blocking on the first call after a refresh)."""
+        with self._lock:
+            if self._articles is None or self._clock() - self._loaded_at > self.ttl:
+                self._articles = list(self._load())
+                self._loaded_at = self._clock()
+                self.loads += 1
+            return self._articles
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._articles = None
+
+    def search(self, words: str) -> list[ArticleRef]:
+        """Articles whose title holds every word of `words` (case and accents ignored), newest first."""
+        wanted = fold(words).split()
+        return [ref for ref in self.get() if all(word in fold(ref.title or "") for word in wanted)]
+
+    def find(self, article_id: str) -> ArticleRef | None:
+        return next((ref for ref in self.get() if ref.article_id == article_id), None)
+
+    def by_token(self, token: str) -> ArticleRef | None:
+        return next((ref for ref in self.get() if article_token(ref.article_id) == token), None)
+
+    def by_origin(self, origin: str) -> list[ArticleRef]:
+        """The articles read from `origin` (a file path or URL)."""
+        return [ref for ref in self.get() if ref.origin == origin]
