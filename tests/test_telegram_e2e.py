@@ -327,6 +327,7 @@ async def test_start_help_and_sources(bot, monkeypatch):
     assert "1 article" in text and "5 Aug 2022" in text
     help_ = await bot.ask("/help")
     assert "/sources" in html_of(help_[0]) and "/reindex" not in html_of(help_[0])
+    assert f"@{bot.api.username}" in html_of(help_[0]), "inline mode is enabled (getMe): /help says how to use it"
     admin_help = await bot.ask("/help", user_id=ADMIN)
     assert "/reindex" in html_of(admin_help[0])
 

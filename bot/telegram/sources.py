@@ -36,9 +36,10 @@ HELP = (
     "• Made a typo? Edit your question and I update my answer.\n"
     "• <b>More quotes</b> shows the next best quotes, <b>Context</b> the sentences around them; "
     "👍 / 👎 tell the maintainers how I did.\n"
-    "• In any chat, type my @name and a question to share a quote with its source.\n\n"
+    "{inline}\n"
     "/sources lists the indexed articles, newest first; /sources WORDS finds titles."
 )
+INLINE_HELP = "• In any chat, type @{username} and a question to share a quote with its source.\n"
 ADMIN_HELP = (
     "\n\n<b>Admins</b>: /reindex updates the index from the articles folder (/reindex prune also drops "
     "articles whose files are gone); /add URL indexes one article from the web; send a .txt, .md, .html or "
@@ -117,7 +118,9 @@ async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     admin = svc.access.is_admin(update.effective_user.id if update.effective_user else None)
-    await reply(update.message, HELP + (ADMIN_HELP if admin else ""))
+    bot = context.bot
+    inline = INLINE_HELP.format(username=esc(bot.username)) if bot.supports_inline_queries else ""
+    await reply(update.message, HELP.format(inline=inline) + (ADMIN_HELP if admin else ""))
 
 
 async def sources_page(
