@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_MODULES = ["bot.*"]
 MORE_QUOTES = 6
-ARTICLE_LIST_FIELDS = ("article_id", "title", "url", "source", "published", "origin")
+ARTICLE_LIST_FIELDS = ("article_id", "title", "url", "source", "published", "origin", "also_at")
 EMPTY_MESSAGE = "No articles are indexed yet. Add articles and run `python -m indexing` (or /reindex in the bot)."
 
 
@@ -212,6 +212,9 @@ class QuestionAnswerer:
                 source=p.get("source"),
                 published=p.get("published"),
                 origin=p.get("origin"),
+                also_from=tuple(
+                    str(h["origin"]) for h in p.get("also_at") or [] if isinstance(h, dict) and h.get("origin")
+                ),
             )
             for p in (record.payload or {} for record in self.store.scroll_all(self.store.articles_collection, light))
         ]

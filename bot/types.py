@@ -45,6 +45,7 @@ class ArticleRef:
     published: str | None = None
     score: float | None = None
     origin: str | None = None  # the file or URL it was read from (admin tools)
+    also_from: tuple[str, ...] = ()  # other files or URLs with the same text (indexed once, under this id)
 
 
 @dataclass

@@ -303,13 +303,17 @@ def test_article_catalog_is_cached_until_refreshed():
     from bot.telegram.catalog import ArticleCatalog, article_token
 
     now = [0.0]
-    refs = [ArticleRef("z", "Zürich reopens its lake baths", origin="/a/z.txt"), ArticleRef("b", "Bridge", origin="u")]
+    refs = [
+        ArticleRef("z", "Zürich reopens its lake baths", origin="/a/z.txt"),
+        ArticleRef("b", "Bridge", origin="u", also_from=("/a/copy.txt",)),
+    ]
     catalog = ArticleCatalog(lambda: refs, ttl=60.0, clock=lambda: now[0])
     for _ in range(5):
         catalog.get()
     assert catalog.loads == 1
     assert [r.article_id for r in catalog.search("zurich LAKE")] == ["z"]
     assert catalog.find("b").title == "Bridge" and catalog.by_origin("/a/z.txt")[0].article_id == "z"
+    assert [r.article_id for r in catalog.by_origin("/a/copy.txt")] == ["b"], "a copy finds the article it repeats"
     assert catalog.by_token(article_token("z")).article_id == "z" and len(article_token("z")) == 12
     catalog.invalidate()
     catalog.get()

@@ -66,5 +66,5 @@ class ArticleCatalog:
         return next((ref for ref in self.get() if article_token(ref.article_id) == token), None)
 
     def by_origin(self, origin: str) -> list[ArticleRef]:
-        """The articles read from `origin` (a file path or URL)."""
-        return [ref for ref in self.get() if ref.origin == origin]
+        """The articles read from `origin` (a file path or URL), also those whose text it repeats."""
+        return [ref for ref in self.get() if ref.origin == origin or origin in ref.also_from]

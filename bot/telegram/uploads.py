@@ -139,7 +139,11 @@ def upload_result(svc: Services, path: Path, original: str, user_id: int | None,
         outcome = (
             "added" if getattr(summary, "added", 0) else "updated" if getattr(summary, "updated", 0) else "unchanged"
         )
-        lines.append("Found:")
+        if all(ref.origin != str(path.resolve()) for ref in found):  # the same text came from elsewhere first
+            outcome = "same text"
+            lines.append("Its text is already indexed (once, with this file listed as another source):")
+        else:
+            lines.append("Found:")
         lines.extend(describe_articles(found))
         lines.append("You can ask about it now.")
         detail = "; ".join(ref.title for ref in found[:3])
