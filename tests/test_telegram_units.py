@@ -335,8 +335,11 @@ def test_summaries_never_show_server_paths_nor_cut_entities(tmp_path):
         ("https://example.org/a?" + "x=1&" * 120 + "y=2", "HTTP 404 Not Found"),
         ("/elsewhere/secret/file.txt", f"unreadable: {tmp_path}/articles/sub/bad.html is locked"),
     ]
-    summary = SimpleNamespace(added=0, updated=0, unchanged=0, removed=0, failed=4, seconds=1.0, failures=failures)
+    summary = SimpleNamespace(
+        added=0, updated=0, unchanged=0, removed=0, failed=4, seconds=1.0, failures=failures, duplicates=2
+    )
     text = format_summary(summary, "Reindex", settings)
+    assert "2 same text as another article" in text
     parsed = parse_telegram_html(text)  # valid HTML: an entity was never cut in half
     assert str(tmp_path) not in parsed.text and "/elsewhere" not in parsed.text
     assert "sub/bad.html: no article text" in parsed.text and "feed.jsonl [item-3]" in parsed.text

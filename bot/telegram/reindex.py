@@ -113,6 +113,8 @@ def format_summary(summary: Any, label: str, settings: Settings | None = None) -
     counts = ", ".join(
         f"{getattr(summary, name, 0)} {name}" for name in ("added", "updated", "unchanged", "removed", "failed")
     )
+    if getattr(summary, "duplicates", 0):  # read, but their text is already indexed from another source
+        counts += f", {summary.duplicates} same text as another article"
     seconds = float(getattr(summary, "seconds", 0.0) or 0.0)
     ok = getattr(summary, "ok", not getattr(summary, "failed", 0))
     lines = [f"{'✅' if ok else '⚠️'} {esc(label)} finished in {seconds:.1f} s: {counts}."]
