@@ -36,7 +36,7 @@ from bot.telegram.catalog import ArticleCatalog
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.messaging import ChatSequencer
 from bot.telegram.ratelimit import SlidingWindowLimiter
-from bot.telegram.reindex import Reindexer
+from bot.telegram.reindex import Reindexer, job_threads_alive
 from bot.telegram.services import Services
 from bot.telegram.storelock import guard_store
 from indexing.settings import Settings
@@ -369,6 +369,15 @@ def main(settings: Settings) -> int:
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     configure_logging(settings)
     try:
-        return asyncio.run(serve(settings))
+        code = asyncio.run(serve(settings))
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    if job_threads_alive():
+        # A stopped job's thread may still be inside the model (native code); finalising the interpreter
+        # under it aborts the process. The store is closed and the thread fenced off it: leave now.
+        log.info("exiting without waiting for the stopped indexing job's thread")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

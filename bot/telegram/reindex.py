@@ -31,6 +31,7 @@ from indexing.settings import Settings
 
 log = logging.getLogger(__name__)
 
+JOB_THREAD = "reindex"
 STOP_TIMEOUT = 8.0  # seconds a stopping bot waits for a job (container runtimes kill after ~10 s)
 MAX_FAILURES_SHOWN = 5
 
@@ -321,7 +322,7 @@ class Reindexer:
             else:
                 settle(lambda: future.done() or future.set_result(result))
 
-        self._thread = threading.Thread(target=target, name="reindex", daemon=True)
+        self._thread = threading.Thread(target=target, name=JOB_THREAD, daemon=True)
         self._thread.start()
         return future
 
@@ -339,6 +340,11 @@ class Reindexer:
                 log.warning("a store call of the indexing job was still running at shutdown")
         if self._thread is not None and self._thread.is_alive():
             log.warning("the indexing job's thread is still busy; it can no longer reach the store")
+
+
+def job_threads_alive() -> bool:
+    """Whether a job's thread is still running (after a stop: busy outside the store, e.g. in the model)."""
+    return any(thread.name == JOB_THREAD and thread.is_alive() for thread in threading.enumerate())
 
 
 def _reply(message_id: int | None) -> ReplyParameters | None:
