@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SAMPLE_ARTICLES
-from qdrant_client import models
 
 import indexing.job as job
 import indexing.writer as writer
 from indexing.__main__ import main as cli_main
 from indexing.job import run_index
-from indexing.store import ModelMismatchError, Store, StoreLockedError
+from indexing.store import ModelMismatchError, SearchFilter, Store, StoredPoint, StoreLockedError
 
 ARTICLES = {
     "alpha.txt": "Alpha river\n\nThe Alpha river floods every spring. Farmers plant rice after the water recedes. "
@@ -38,9 +37,8 @@ def write_articles(folder: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def chunks_of(store: Store, article_id: str) -> list[models.Record]:
-    flt = models.Filter(must=[models.FieldCondition(key="article_id", match=models.MatchValue(value=article_id))])
-    return store.client.scroll(store.collection, scroll_filter=flt, limit=1000, with_payload=True)[0]
+def chunks_of(store: Store, article_id: str) -> list[StoredPoint]:
+    return list(store.chunks(SearchFilter(article_id=article_id)))
 
 
 def records(settings) -> dict[str, dict]:
@@ -56,7 +54,7 @@ def assert_consistent(settings) -> None:
     store = Store.open(settings)
     try:
         recs = {r.payload["article_id"]: r.payload for r in store.article_records()}
-        all_chunks, _ = store.client.scroll(store.collection, limit=10_000, with_payload=True)
+        all_chunks = list(store.chunks())
         assert {c.payload["article_id"] for c in all_chunks} == set(recs)
         for article_id, payload in recs.items():
             chunks = chunks_of(store, article_id)
