@@ -353,7 +353,7 @@ class EdgeStore(Store):
         while True:
             hits = self._shards[CHUNKS].facet(qe.FacetRequest("article_id", limit=limit, exact=True)).hits
             if len(hits) < limit:
-                return {str(hit.value): int(hit.count) for hit in hits}
+                return {str(hit.value): int(hit.count) for hit in hits if hit.count > 0}
             limit *= 4
 
     def _flush(self) -> None:

@@ -313,5 +313,5 @@ class QdrantStore(Store):
         while True:
             hits = self.client.facet(self.collection, key="article_id", limit=limit, exact=True).hits
             if len(hits) < limit:
-                return {str(hit.value): int(hit.count) for hit in hits}
+                return {str(hit.value): int(hit.count) for hit in hits if hit.count > 0}
             limit *= 4
