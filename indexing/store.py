@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +43,7 @@ DENSE, SENTENCES, TITLE, SPARSE = "dense", "sentences", "title", "bm25"
 SCHEMA_VERSION = 2  # 2: records carry an upper bound of their chunks in n_chunks while in progress
 HEAVY_FIELDS = ("text", "term_df")  # left out of record scrolls unless asked for
 INDEXED_FIELDS = {"article_id": "keyword", "source": "keyword", "published": "datetime"}
+STRAY_KEY = "stray_since"  # metadata: [[article_id, first seen (epoch s)], ...] of strays waiting out the grace
 _NAMESPACE = uuid.UUID("6f1c2b0e-4d7a-4c53-9a55-1f0e6b7d2c11")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -156,6 +158,7 @@ class Store(ABC):
 
     engine: str = ""
     exclusive_writes: bool = False
+    sweep_grace: float = 0.0  # seconds a stray chunk waits before a sweep deletes it (see sweep_orphans)
 
     def __init__(self, collection: str) -> None:
         self.collection = collection
@@ -242,7 +245,7 @@ class Store(ABC):
                 meta = self._metadata()
             else:
                 self._create({"model": model_name, "dimension": dimension, "schema": SCHEMA_VERSION}, dimension)
-                self._set_generation(generation + 1)
+                self._update_metadata({"generation": generation + 1})
                 self._dirty = True
                 return True
         if meta.get("model") != model_name or meta.get("dimension") != dimension:
@@ -306,17 +309,25 @@ class Store(ABC):
             self._delete(ARTICLES, [article_point_id(article_id)])
             return True
 
-    def update_record(self, article_id: str, fields: dict[str, Any]) -> None:
-        """Set some fields of an existing article record (e.g. a refreshed file fingerprint)."""
-        with self._writing():
-            self._set_record_fields(article_id, fields)
+    def update_record(self, article_id: str, fields: dict[str, Any]) -> bool:
+        """Set some fields of an existing article record (e.g. a refreshed file fingerprint).
 
-    def sweep_orphans(self) -> int:
+        Returns False (and writes nothing) when the article has no record."""
+        with self._writing():
+            if not self._records([article_id], ["article_id"]):
+                return False
+            self._set_record_fields(article_id, fields)
+            return True
+
+    def sweep_orphans(self, grace: float | None = None) -> int:
         """Delete chunks whose article has no record, and chunks beyond a record's `n_chunks`.
 
         Cheap: chunk counts per article come from the `article_id` payload index (a facet), the
         records' counts from a scroll of two small fields; only stray chunks are touched.
-        Returns the number of articles that had stray chunks.
+        With `grace` seconds (default: `sweep_grace`, 0 for an embedded store, which has one writer),
+        strays are deleted only once they were already stray that long ago (first sightings are kept
+        in the metadata): on a server another process may be between an article's chunks and its record.
+        Returns the number of articles whose stray chunks were deleted.
         """
         with self._reading():
             if not self._exists():
@@ -328,6 +339,9 @@ class Store(ABC):
                 if p.get("article_id")
             }
         stray = [a for a, n in counts.items() if a not in records or n > int(records[a] or 0)]
+        grace = self.sweep_grace if grace is None else grace
+        if grace > 0:
+            stray = self._due(stray, grace)
         if not stray:
             return 0
         with self._writing():
@@ -338,6 +352,18 @@ class Store(ABC):
                     self._delete_chunks_where(article_id, int(records[article_id] or 0))
         log.info("swept stray chunks of %d article(s)", len(stray))
         return len(stray)
+
+    def _due(self, stray: list[str], grace: float) -> list[str]:
+        """The strays first seen at least `grace` seconds ago; remembers when the others were first seen."""
+        with self._write_lock():
+            now = time.time()
+            seen = {article_id: when for article_id, when in self._read_metadata().get(STRAY_KEY) or []}
+            since = {article_id: seen.get(article_id, now) for article_id in stray}
+            due = [article_id for article_id in stray if now - since[article_id] >= grace]
+            waiting = [[article_id, when] for article_id, when in since.items() if article_id not in due]
+            if waiting or seen:
+                self._update_metadata({STRAY_KEY: waiting})
+            return due
 
     def finish_run(self) -> int:
         """End of an indexing run: sweep stray chunks, make the writes durable, let the engine index them,
@@ -351,7 +377,7 @@ class Store(ABC):
                 return self._generation_or_zero()
             self._optimize()
             generation = self._generation_or_zero() + 1
-            self._set_generation(generation)
+            self._update_metadata({"generation": generation})
             self._flush()
             self._dirty = False
             return generation
@@ -456,7 +482,7 @@ class Store(ABC):
 
     def _generation_or_zero(self) -> int:
         try:
-            return int(self._read_generation() or 0)
+            return int(self._read_metadata().get("generation") or 0)
         except (TypeError, ValueError):
             return 0
 
@@ -478,10 +504,12 @@ class Store(ABC):
     def _drop(self) -> None: ...
 
     @abstractmethod
-    def _read_generation(self) -> int | None: ...
+    def _read_metadata(self) -> dict[str, Any]:
+        """The stored metadata, even of a dropped store ({} when there is none)."""
 
     @abstractmethod
-    def _set_generation(self, generation: int) -> None: ...
+    def _update_metadata(self, fields: dict[str, Any]) -> None:
+        """Merge `fields` (top-level keys) into the stored metadata."""
 
     @abstractmethod
     def _upsert_chunks(self, points: Sequence[ChunkPoint]) -> None: ...

@@ -225,6 +225,7 @@ class EdgeStore(Store):
             sparse_vectors={_PLACEHOLDER: qe.EdgeSparseVectorParams()}, payload_memory=qe.Memory.Cold
         )
         for kind, config in ((CHUNKS, chunks), (ARTICLES, articles)):
+            shutil.rmtree(self.root / kind, ignore_errors=True)  # what a crash during an earlier create left
             shard = qe.EdgeShard.create(str(self.root / kind), config)
             self._shards[kind] = shard
             for name, schema in INDEXED_FIELDS.items():
@@ -238,8 +239,7 @@ class EdgeStore(Store):
         self._shards.clear()
         for kind in (CHUNKS, ARTICLES):
             shutil.rmtree(self.root / kind, ignore_errors=True)
-        generation = self._meta.get("generation", 0)
-        self._meta = {"generation": generation}  # kept: readers must see a new generation after a recreate
+        self._meta = {"generation": self._meta.get("generation", 0)}  # readers must see a new one after a recreate
         self._write_meta()
 
     def _write_meta(self) -> None:
@@ -248,11 +248,11 @@ class EdgeStore(Store):
         temporary.write_text(json.dumps(self._meta, indent=2), encoding="utf-8")
         os.replace(temporary, self.root / META_FILE)
 
-    def _read_generation(self) -> int | None:
-        return self._meta.get("generation")
+    def _read_metadata(self) -> dict[str, Any]:
+        return self._meta
 
-    def _set_generation(self, generation: int) -> None:
-        self._meta["generation"] = generation
+    def _update_metadata(self, fields: dict[str, Any]) -> None:
+        self._meta.update(fields)
         self._write_meta()
 
     # ------------------------------------------------------------------ writes

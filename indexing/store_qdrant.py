@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 _SCHEMAS = {"keyword": models.PayloadSchemaType.KEYWORD, "datetime": models.PayloadSchemaType.DATETIME}
 _EXISTS_TTL = 2.0  # seconds a server's "collections exist" answer is reused
+SWEEP_GRACE = 600.0  # seconds a stray chunk on a server waits before a sweep deletes it
 
 
 def _is_locked(path: Path) -> bool:
@@ -100,6 +101,7 @@ class QdrantStore(Store):
         self.client = client
         self.engine = engine
         self.exclusive_writes = engine == "local"  # local mode is pure Python: no write beside a read
+        self.sweep_grace = SWEEP_GRACE if engine == "server" else 0.0  # a server may have other writers
         self.articles_collection = f"{self.collection}_articles"
         self._shards = settings.qdrant_shards
         self._replication = settings.qdrant_replication_factor
@@ -203,13 +205,11 @@ class QdrantStore(Store):
                 self.client.delete_collection(name)
         self._exists_at = 0.0
 
-    def _read_generation(self) -> int | None:
-        if not self._exists():
-            return None
-        return self._metadata().get("generation")
+    def _read_metadata(self) -> dict[str, Any]:
+        return self._metadata() if self._exists() else {}
 
-    def _set_generation(self, generation: int) -> None:
-        self.client.update_collection(self.collection, metadata={"generation": generation})
+    def _update_metadata(self, fields: dict[str, Any]) -> None:
+        self.client.update_collection(self.collection, metadata=fields)
 
     # ------------------------------------------------------------------ writes
 

@@ -283,3 +283,32 @@ def test_duplicate_ids_reported_every_run(make_settings, embedder):
         assert summary.failed == 1 and "duplicate article id 'same'" in summary.failures[0][1]
         assert summary.added + summary.unchanged == 1
     assert "failed: " in summary.format() and not summary.ok
+
+
+def test_store_in_the_old_local_format_says_what_to_run(make_settings, embedder, monkeypatch, capsys):
+    """A folder written before Qdrant Edge: the indexer and the bot say in one line what to run."""
+    from bot.cli import main as bot_main
+
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"beta.txt": ARTICLES["beta.txt"]})
+    monkeypatch.setenv("QDRANT_PATH", str(settings.qdrant_path))
+    monkeypatch.setenv("ARTICLES_DIR", str(settings.articles_dir))
+    monkeypatch.setenv("QDRANT_ENGINE", "local")
+    assert cli_main(["--quiet"]) == 0  # the old format, as earlier versions wrote it
+    assert (settings.qdrant_path / "meta.json").exists()
+    monkeypatch.delenv("QDRANT_ENGINE")
+    capsys.readouterr()
+
+    assert cli_main(["--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "python -m indexing --recreate" in err and "QDRANT_ENGINE=local" in err and len(err.splitlines()) == 1
+    assert bot_main(["ask", "How high is Beta mountain?"]) == 5
+    err = capsys.readouterr().err.strip()
+    assert "--recreate" in err and len(err.splitlines()) == 1
+
+    assert cli_main(["--recreate", "--quiet"]) == 0  # rebuilt with Qdrant Edge, beside the old files
+    assert records(settings)["beta"]["title"] == "Beta mountain"
+    assert (settings.qdrant_path / "meta.json").exists()
+    monkeypatch.setenv("QDRANT_ENGINE", "local")
+    with Store.open(settings.model_copy(update={"qdrant_engine": "local"})) as old:
+        assert old.count_articles() == 1  # untouched, still usable with QDRANT_ENGINE=local

@@ -208,7 +208,8 @@ def test_records_scroll_retrieve_and_update(store):
     assert store.article_record("missing") is None
     found = store.get_records(["glacier", "missing", "centcom"], fields=["content_hash"])
     assert set(found) == {"glacier", "centcom"} and set(found["glacier"]) == {"content_hash", "article_id"}
-    store.update_record("glacier", {"fingerprint": "fp", "origin": "/elsewhere.txt"})
+    assert store.update_record("glacier", {"fingerprint": "fp", "origin": "/elsewhere.txt"}) is True
+    assert store.update_record("missing", {"fingerprint": "fp"}) is False
     updated = store.article_record("glacier")
     assert (updated["fingerprint"], updated["origin"], updated["text"]) == (
         "fp",
@@ -253,11 +254,27 @@ def test_sweep_removes_chunks_without_a_record_or_beyond_it(store):
     store.upsert_chunks([chunk("ghost", i, seed=90 + i, terms=[7]) for i in range(3)])  # no record: a killed run
     store.upsert_chunks([chunk("centcom", 4, seed=95, terms=[7])])  # beyond the record's n_chunks (1)
     assert store.count_chunks() == 12
-    assert store.sweep_orphans() == 2
+    assert store.sweep_orphans(grace=0) == 2
     assert store.count_chunks() == 8 and store.count_articles() == 4
     assert list(store.chunks(SearchFilter(article_id="ghost"))) == []
     assert [c.payload["chunk_index"] for c in store.chunks(SearchFilter(article_id="centcom"))] == [0]
-    assert store.sweep_orphans() == 0
+    assert store.sweep_orphans(grace=0) == 0
+
+
+def test_sweep_with_a_grace_spares_chunks_another_writer_is_committing(store):
+    """On a server another process may sit between an article's chunks and its record."""
+    fill(store)
+    store.upsert_chunks([chunk("in-flight", 0, seed=70, terms=[7])])
+    assert store.sweep_orphans(grace=0.3) == 0  # first seen now: spared
+    store.write_records([record("in-flight", 1)])  # the other writer commits
+    store.upsert_chunks([chunk("ghost", 0, seed=71, terms=[7])])
+    assert store.sweep_orphans(grace=0.3) == 0
+    time.sleep(0.35)
+    assert store.sweep_orphans(grace=0.3) == 1  # the ghost, stray for longer than the grace
+    assert store.count_chunks() == 9 and store.article_record("in-flight") is not None
+    assert store.metadata().get("stray_since") == []
+    expected = 600.0 if store.engine == "server" else 0.0
+    assert store.sweep_grace == expected
 
 
 def test_generation_follows_runs_that_change_something(store):
