@@ -26,6 +26,9 @@ class Quote:
     start: int
     end: int
     score: float
+    # The part of `text` to show (offsets relative to `text`) when the sentence is too long to show whole;
+    # renderers show it between "…" and keep the full text reachable. None: show all of `text`.
+    window: tuple[int, int] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,3 +58,6 @@ class Answer:
     closest: list[ArticleRef] = field(default_factory=list)  # when abstaining
     latency_ms: float = 0.0
     generated: bool = False  # True when an LLM wrote `answer` from the quotes
+    # Where the extractive `answer` (the lead) lies in quotes[0].text (offsets relative to that text), so
+    # renderers can show it bold inside its quote instead of printing it twice. None when generated/abstained.
+    lead: tuple[int, int] | None = None
