@@ -312,3 +312,33 @@ def test_store_in_the_old_local_format_says_what_to_run(make_settings, embedder,
     monkeypatch.setenv("QDRANT_ENGINE", "local")
     with Store.open(settings.model_copy(update={"qdrant_engine": "local"})) as old:
         assert old.count_articles() == 1  # untouched, still usable with QDRANT_ENGINE=local
+
+
+def test_chunks_of_a_killed_write_whose_file_is_gone_are_swept(make_settings, embedder, monkeypatch):
+    """Chunks written, record not (killed), then the file deleted: the next run leaves no stray chunk."""
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"alpha.txt": ARTICLES["alpha.txt"], "beta.txt": ARTICLES["beta.txt"]})
+    monkeypatch.setattr(job, "BATCH_TEXTS", 1)  # one article per batch
+    calls = {"n": 0}
+    real_record = writer._record
+
+    def dying_record(item, extra=None):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")
+        return real_record(item, extra)
+
+    monkeypatch.setattr(writer, "_record", dying_record)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(settings, embedder=embedder, show_progress_bar=False)
+    monkeypatch.undo()
+    committed = set(records(settings))
+    assert len(committed) == 1
+    (lost,) = {"alpha", "beta"} - committed
+    with Store.open(settings) as store:
+        assert chunks_of(store, lost)  # its chunks are in the store, without a record
+    (settings.articles_dir / f"{lost}.txt").unlink()
+
+    summary = run_index(settings, prune=True, embedder=embedder, show_progress_bar=False)
+    assert (summary.added, summary.unchanged, summary.removed) == (0, 1, 0)
+    assert_consistent(settings)  # the stray chunks went with the end-of-run sweep

@@ -236,6 +236,9 @@ def test_delete_by_ids_and_in_progress_marks(store):
     assert list(store.chunks(SearchFilter(article_id="bridge"))) == []
     assert store.delete_article("bridge") is False
     assert (store.count_articles(), store.count_chunks()) == (3, 5)
+    store.delete_chunks("centcom", [0])  # a prune killed after the chunks: the record still lists them
+    assert store.delete_article("centcom") is True and store.article_record("centcom") is None
+    assert (store.count_articles(), store.count_chunks()) == (2, 4)
 
     # an update to 1 chunk of an article that had 2: marked in progress, n_chunks covers both
     held = store.mark_in_progress({"library": 1, "new-one": 4})
