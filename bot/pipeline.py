@@ -5,8 +5,9 @@
 
 `build_pipeline` returns a Haystack `Pipeline` that can be dumped to YAML (`pipeline.dumps()`) and loaded
 back with `load_pipeline` (our components live in `bot.*`, which the loader adds to Haystack's
-deserialization allowlist). The store and the model are runtime resources, rebuilt from the serialised
-settings on first use (see bot/components/resources.py).
+deserialization allowlist). The store and its caches are run-time resources the pipeline owns: one
+`StoreResources` (bot/components/resources.py) handed to every component that reads the store; the
+model is loaded from the serialised settings on first use.
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ import time
 from typing import Any
 
 from haystack import Pipeline
-from qdrant_client import models
 
-from bot.components._store_params import store_params
+from bot.components._store_params import StoreUser, store_params
 from bot.components.composer import AnswerComposer
 from bot.components.embedder import QuestionEmbedder
 from bot.components.generator import QuoteAnswerGenerator
 from bot.components.quote_selector import QuoteSelector
 from bot.components.quote_verifier import QuoteVerifier
-from bot.components.resources import refresh as refresh_resources
-from bot.components.resources import register_store, unregister_store
+from bot.components.resources import StoreResources
 from bot.components.retriever import HybridRetriever
 from bot.types import Answer, ArticleRef, EmptyCollectionError, Passage, QuestionError
 from indexing.embedding import Embedder
@@ -48,10 +47,10 @@ def build_pipeline(
     dense_top_k: int = 24,
     sparse_top_k: int = 24,
     weights: dict[str, float] | None = None,
+    resources: StoreResources | None = None,
 ) -> Pipeline:
-    """The answer pipeline for `settings`; `store` / `embedder` are reused when given."""
-    if store is not None:
-        register_store(settings, store)
+    """The answer pipeline for `settings`; `store` / `embedder` are reused when given, and `resources`
+    (the store and its caches) shared by the components (made here from `store`/`settings` if not given)."""
     params = store_params(settings)
     question_embedder = QuestionEmbedder(
         model=embedder.model_name if embedder is not None else settings.embedding_model,
@@ -83,6 +82,7 @@ def build_pipeline(
     pipeline.connect("verifier.quotes", "composer.quotes")
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
     pipeline.connect("composer.answer", "generator.answer")
+    share_resources(pipeline, resources or StoreResources(settings, store))
     return pipeline
 
 
@@ -96,9 +96,27 @@ def newest_words(text: str, limit: int) -> str:
     return tail.split(" ", 1)[1] if " " in tail and not words[len(words) - limit - 1].isspace() else tail.lstrip()
 
 
-def load_pipeline(text: str) -> Pipeline:
-    """Load a pipeline dumped with `pipeline.dumps()` (our `bot.*` modules are allowed)."""
-    return Pipeline.loads(text, allowed_modules=ALLOWED_MODULES)
+def share_resources(pipeline: Pipeline, resources: StoreResources | None = None) -> StoreResources | None:
+    """Hand one `StoreResources` to every component of `pipeline` that reads the store; without one,
+    make it from the first such component's `store_params`. Returns the resources shared (None when no
+    component reads the store)."""
+    users = [instance for _, instance in pipeline.walk() if isinstance(instance, StoreUser)]
+    if not users:
+        return resources
+    resources = resources or StoreResources.from_params(users[0].store_params)
+    for instance in users:
+        instance.use_resources(resources)
+    return resources
+
+
+def load_pipeline(text: str, resources: StoreResources | None = None) -> Pipeline:
+    """Load a pipeline dumped with `pipeline.dumps()` (our `bot.*` modules are allowed).
+
+    Its components share `resources` when given (e.g. the running answerer's: an embedded store can be
+    open once per process), else one `StoreResources` that opens the store on first use."""
+    pipeline = Pipeline.loads(text, allowed_modules=ALLOWED_MODULES)
+    share_resources(pipeline, resources)
+    return pipeline
 
 
 def pipeline_inputs(
@@ -128,7 +146,8 @@ class QuestionAnswerer:
         self.settings = settings
         self._owns_store = store is None
         self.store = store if store is not None else Store.open(settings)
-        self.pipeline = build_pipeline(settings, self.store, embedder)
+        self.resources = StoreResources(settings, self.store)
+        self.pipeline = build_pipeline(settings, self.store, embedder, resources=self.resources)
         self.pipeline.warm_up()
         self._has_articles = False
 
@@ -195,15 +214,15 @@ class QuestionAnswerer:
         return self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
 
     def refresh(self) -> None:
-        """Drop cached corpus statistics and article texts (call after a reindex)."""
-        refresh_resources(self.store)
+        """Drop cached corpus statistics and article texts now (after a reindex in this process; a reindex
+        elsewhere is noticed through the store's generation within seconds)."""
+        self.resources.refresh()
         self._has_articles = False
 
     def articles(self) -> list[ArticleRef]:
         """All indexed articles, newest first (published descending, then title); light fields only."""
         if not self.store.exists():
             return []
-        light = models.PayloadSelectorInclude(include=list(ARTICLE_LIST_FIELDS))
         refs = [
             ArticleRef(
                 article_id=p.get("article_id", ""),
@@ -216,7 +235,7 @@ class QuestionAnswerer:
                     str(h["origin"]) for h in p.get("also_at") or [] if isinstance(h, dict) and h.get("origin")
                 ),
             )
-            for p in (record.payload or {} for record in self.store.scroll_all(self.store.articles_collection, light))
+            for p in (record.payload or {} for record in self.store.article_records(fields=ARTICLE_LIST_FIELDS))
         ]
         refs.sort(key=lambda r: r.title.lower())
         refs.sort(key=lambda r: r.published or "", reverse=True)
@@ -243,21 +262,11 @@ class QuestionAnswerer:
 
     def _article_record(self, article_id: str) -> dict | None:
         """The stored article record with its text and sentence spans (one point, by id)."""
-        from indexing.store import article_point_id
-
-        if not self.store.exists():
-            return None
-        found = self.store.client.retrieve(
-            self.store.articles_collection,
-            ids=[article_point_id(article_id)],
-            with_payload=models.PayloadSelectorInclude(include=["article_id", "text", "sentences"]),
-            with_vectors=False,
-        )
-        return dict(found[0].payload or {}) if found else None
+        return self.store.article_record(article_id, with_text=True)
 
     def close(self) -> None:
-        """Release the store (when this answerer opened it)."""
-        unregister_store(self.store)
+        """Drop the caches and release the store (when this answerer opened it)."""
+        self.resources.close()
         if self._owns_store:
             self.store.close()
 

@@ -150,23 +150,23 @@ async def test_sources_and_start_are_rate_limited_and_the_notice_is_sent_once(tr
 
 async def test_article_list_is_cached_and_light(trust_bot):
     store = trust_bot.services.store
-    client = store.client
     fetched: list[set[str]] = []
-    scroll = client.scroll
+    article_records = store.article_records
 
-    def spy(collection, *args, **kwargs):
-        records, offset = scroll(collection, *args, **kwargs)
-        if collection == store.articles_collection:
-            fetched.append({key for record in records for key in (record.payload or {})})
-        return records, offset
+    def spy(*args, **kwargs):
+        keys: set[str] = set()
+        fetched.append(keys)
+        for record in article_records(*args, **kwargs):
+            keys.update(record.payload or {})
+            yield record
 
-    client.scroll = spy
+    store.article_records = spy
     try:
         for text in ("/sources", "/start", "/sources", "/start"):
             await trust_bot.ask(text)
     finally:
-        del client.scroll
-    assert len(fetched) <= 1, f"{len(fetched)} scrolls of every article record for 4 commands"
+        del store.article_records
+    assert len(fetched) <= 1, f"{len(fetched)} reads of every article record for 4 commands"
     assert all(not keys & {"sentences", "text", "term_df"} for keys in fetched), fetched
 
 

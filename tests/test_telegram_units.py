@@ -15,7 +15,6 @@ from bot.telegram.feedback import FeedbackStore
 from bot.telegram.net import send_with_retry
 from bot.telegram.ratelimit import SlidingWindowLimiter
 from bot.telegram.reindex import format_summary
-from bot.telegram.storelock import ReadWriteLock
 from bot.types import Answer, ArticleRef, Quote
 from tests.fake_bot_api import parse_telegram_html
 
@@ -122,32 +121,6 @@ async def test_send_with_retry_backs_off_on_network_errors_only():
     with pytest.raises(BadRequest):
         await send_with_retry(bad, backoff=0.01)
     assert len(calls) == 1
-
-
-def test_read_write_lock_excludes_writers_from_readers():
-    import threading
-    import time
-
-    lock = ReadWriteLock()
-    events = []
-
-    def reader():
-        with lock.read():
-            events.append("r+")
-            time.sleep(0.1)
-            events.append("r-")
-
-    def writer():
-        time.sleep(0.02)
-        with lock.write():
-            events.append("w")
-
-    threads = [threading.Thread(target=reader), threading.Thread(target=writer)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert events == ["r+", "r-", "w"]
 
 
 # --------------------------------------------------------------------------- plain functions behind the handlers
@@ -359,38 +332,43 @@ def test_progress_is_told_in_words_with_units():
 def test_a_stopped_job_cannot_touch_the_store():
     import threading
 
-    from bot.telegram.storelock import LockedClient, StoreClosedError
+    from bot.telegram.jobfence import FencedStore, StoreClosedError
 
-    class Client:
+    class Store:
         calls = 0
+        engine = "test"
 
-        def upsert(self, *args):
-            Client.calls += 1
+        def write_records(self, payloads):
+            Store.calls += 1
 
-        def scroll(self, *args):
-            Client.calls += 1
+        def article_records(self):
+            for n in range(3):
+                Store.calls += 1
+                yield n
 
-    lock, stopped = ReadWriteLock(), threading.Event()
-    job_client = LockedClient(Client(), lock, stopped)
-    job_client.upsert()
+    stopped = threading.Event()
+    job_store = FencedStore(Store(), stopped)
+    assert job_store.engine == "test"
+    job_store.write_records([])
+    pages = job_store.article_records()
+    assert next(pages) == 0
+    in_flight, release = threading.Event(), threading.Event()
+
+    def slow(payloads):
+        in_flight.set()
+        release.wait(5)
+
+    Store.write_records = lambda self, payloads: slow(payloads)
+    writer = threading.Thread(target=job_store.write_records, args=([],))
+    writer.start()
+    in_flight.wait(5)
     stopped.set()
-    assert lock.acquire_write(1.0)  # the fence: no call in flight
-    lock.release_write()
-    for name in ("upsert", "scroll"):
-        with pytest.raises(StoreClosedError):
-            getattr(job_client, name)()
-    assert Client.calls == 1
-    reading, done = threading.Event(), threading.Event()
-
-    def slow_call() -> None:
-        with lock.read():
-            reading.set()
-            done.wait(5)
-
-    blocker = threading.Thread(target=slow_call)
-    blocker.start()
-    reading.wait(5)
-    assert not lock.acquire_write(0.2), "a bounded wait gives up"
-    done.set()
-    blocker.join()
-    assert lock.acquire_write(1.0)
+    assert not job_store.fence(0.2), "a bounded wait gives up while a call is in flight"
+    release.set()
+    writer.join()
+    assert job_store.fence(1.0)
+    with pytest.raises(StoreClosedError):
+        job_store.write_records([])
+    with pytest.raises(StoreClosedError):
+        next(pages)  # an iterator it returned is fenced too, page by page
+    assert Store.calls == 2

@@ -38,7 +38,6 @@ from bot.telegram.messaging import ChatSequencer
 from bot.telegram.ratelimit import SlidingWindowLimiter
 from bot.telegram.reindex import Reindexer, job_threads_alive
 from bot.telegram.services import Services
-from bot.telegram.storelock import guard_store
 from indexing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -175,8 +174,6 @@ def build_application(
 def attach_services(application: Application, answerer: Any, store: Any, embedder: Any) -> None:
     """Plug the pipeline and the store into an application built without them."""
     svc: Services = application.bot_data["services"]
-    if store is not None:
-        guard_store(store)  # every store call takes the bot's store lock, per call
     svc.answerer, svc.store, svc.embedder = answerer, store, embedder
     svc.reindexer.answerer, svc.reindexer.store, svc.reindexer.embedder = answerer, store, embedder
     svc.catalog.invalidate()

@@ -23,9 +23,9 @@ from typing import Any
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
+from bot.telegram.jobfence import FencedStore, StoreClosedError
 from bot.telegram.net import send_with_retry
 from bot.telegram.render import esc, source_line
-from bot.telegram.storelock import StoreClosedError, fence, job_store
 from bot.types import ArticleRef
 from indexing.settings import Settings
 
@@ -206,6 +206,7 @@ class Reindexer:
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        self._job_store: FencedStore | None = None
         self._busy = False
         self.last_result: Any = None
 
@@ -264,7 +265,8 @@ class Reindexer:
                 raise ReindexCancelled("the bot is shutting down")
             status.stage, status.done, status.total = stage, done, total
 
-        result = job.run(job_store(self.store, self._stopped), progress)
+        self._job_store = FencedStore(self.store, self._stopped)
+        result = job.run(self._job_store, progress)
         self.last_result = result
         self.refresh()
         return job.describe(result)
@@ -334,9 +336,9 @@ class Reindexer:
         if self._task is not None and not self._task.done():
             with contextlib.suppress(Exception, asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._task), timeout)
-        if self.store is not None:
+        if self._job_store is not None:
             remaining = max(0.5, deadline - time.monotonic())
-            if not await asyncio.to_thread(fence, self.store, remaining):
+            if not await asyncio.to_thread(self._job_store.fence, remaining):
                 log.warning("a store call of the indexing job was still running at shutdown")
         if self._thread is not None and self._thread.is_alive():
             log.warning("the indexing job's thread is still busy; it can no longer reach the store")

@@ -35,8 +35,8 @@ class Services:
     chats: ChatSequencer
 
     async def run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a blocking call (pipeline, store) in the worker pool. Store calls lock themselves, per call
-        (bot/telegram/storelock.py), so nothing here holds a lock across an LLM call."""
+        """Run a blocking call (pipeline, store) in the worker pool. The store locks itself per call
+        (indexing/store.py), so nothing here holds a lock across an LLM call."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, lambda: func(*args, **kwargs))
 
 
