@@ -275,12 +275,12 @@ def test_deep_link_payloads_round_trip(question):
 def test_article_catalog_is_cached_until_refreshed():
     from bot.telegram.catalog import ArticleCatalog, article_token
 
-    now = [0.0]
+    now, generation = [0.0], [1]
     refs = [
         ArticleRef("z", "Zürich reopens its lake baths", origin="/a/z.txt"),
         ArticleRef("b", "Bridge", origin="u", also_from=("/a/copy.txt",)),
     ]
-    catalog = ArticleCatalog(lambda: refs, ttl=60.0, clock=lambda: now[0])
+    catalog = ArticleCatalog(lambda: refs, generation=lambda: generation[0], check_interval=2.0, clock=lambda: now[0])
     for _ in range(5):
         catalog.get()
     assert catalog.loads == 1
@@ -288,9 +288,13 @@ def test_article_catalog_is_cached_until_refreshed():
     assert catalog.find("b").title == "Bridge" and catalog.by_origin("/a/z.txt")[0].article_id == "z"
     assert [r.article_id for r in catalog.by_origin("/a/copy.txt")] == ["b"], "a copy finds the article it repeats"
     assert catalog.by_token(article_token("z")).article_id == "z" and len(article_token("z")) == 12
-    catalog.invalidate()
+    catalog.invalidate()  # the bot's own job changed the index
     catalog.get()
-    now[0] = 61.0
+    generation[0] = 2  # another process indexed
+    catalog.get()
+    assert catalog.loads == 2, "the generation is checked at most every check_interval"
+    now[0] = 3.0
+    catalog.get()
     catalog.get()
     assert catalog.loads == 3
 

@@ -160,7 +160,10 @@ def build_application(
         access=AccessPolicy.from_settings(settings),
         executor=ThreadPoolExecutor(max_workers=PIPELINE_WORKERS, thread_name_prefix="pipeline"),
         reindexer=Reindexer(settings, None, None, None, **reindexer_kwargs),
-        catalog=ArticleCatalog(lambda: services.answerer.articles() if services.answerer is not None else []),
+        catalog=ArticleCatalog(
+            lambda: services.answerer.articles() if services.answerer is not None else [],
+            generation=lambda: services.store.generation() if services.store is not None else 0,
+        ),
         chats=ChatSequencer(),
     )
     services.reindexer.on_refresh = services.catalog.invalidate

@@ -1,8 +1,9 @@
 """The list of indexed articles the bot shows (/start, /sources, /remove, uploads), cached per index refresh.
 
 Reading every article record on each /sources would cost a scroll of the whole collection per command; the
-list (light fields only) is loaded once and dropped when the bot's own jobs change the index, and after
-`ttl` seconds in case another process (the scheduled indexer, with a Qdrant server) changed it.
+list (light fields only) is loaded once and dropped when the bot's own jobs change the index, or when the
+store's index generation moved (another process indexed: the scheduled indexer with a Qdrant server),
+checked at most every `check_interval` seconds.
 """
 
 from __future__ import annotations
@@ -31,22 +32,34 @@ class ArticleCatalog:
     """Cached `load()` (the answerer's `articles()`), newest first; thread-safe."""
 
     def __init__(
-        self, load: Callable[[], list[ArticleRef]], ttl: float = 300.0, clock: Callable[[], float] = time.monotonic
+        self,
+        load: Callable[[], list[ArticleRef]],
+        generation: Callable[[], int] | None = None,
+        check_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._load = load
-        self.ttl = ttl
+        self._generation = generation
+        self.check_interval = check_interval
         self._clock = clock
         self._lock = threading.Lock()
         self._articles: list[ArticleRef] | None = None
-        self._loaded_at = 0.0
+        self._loaded_generation: int | None = None
+        self._checked_at = 0.0
         self.loads = 0  # how many times the store was read (for tests and logs)
 
     def get(self) -> list[ArticleRef]:
-        """Every indexed article, newest first (blocking on the first call after a refresh)."""
+        """Every indexed article, newest first (blocking on the first call after a change)."""
         with self._lock:
-            if self._articles is None or self._clock() - self._loaded_at > self.ttl:
+            now = self._clock()
+            if self._articles is not None and self._generation and now - self._checked_at >= self.check_interval:
+                self._checked_at = now
+                if self._generation() != self._loaded_generation:
+                    self._articles = None
+            if self._articles is None:
+                self._loaded_generation = self._generation() if self._generation else None
                 self._articles = list(self._load())
-                self._loaded_at = self._clock()
+                self._checked_at = now
                 self.loads += 1
             return self._articles
 
