@@ -241,28 +241,23 @@ class QuestionAnswerer:
         refs.sort(key=lambda r: r.published or "", reverse=True)
         return refs
 
-    def context(self, article_id: str, start: int, end: int, sentences: int = 2) -> Passage | None:
-        """The quote at [start, end) of an article with up to `sentences` sentences before and after, verbatim
-        from the stored text; None when the article is gone or its text no longer has the quote there."""
-        record = self._article_record(article_id)
+    def context(
+        self, article_id: str, start: int, end: int, sentences: int = 2, *, quote: str | None = None
+    ) -> Passage | None:
+        """The quote at [start, end) of an article with up to `sentences` sentences before and after, sliced
+        verbatim from the stored text; None when the article is gone or (given `quote`) its text no longer
+        holds that quote there."""
+        record = self.store.article_record(article_id, with_text=True)
         if not record or not isinstance(record.get("text"), str):
             return None
         text, spans = record["text"], [tuple(span) for span in record.get("sentences") or []]
-        if not 0 <= start < end <= len(text):
+        if not 0 <= start < end <= len(text) or (quote is not None and text[start:end] != quote):
             return None
-        first = next((i for i, (s, e) in enumerate(spans) if e > start), len(spans))
+        first = next((i for i, (_, e) in enumerate(spans) if e > start), len(spans))
         last = next((i for i in range(len(spans) - 1, -1, -1) if spans[i][0] < end), -1)
-        begin = spans[max(0, first - sentences)][0] if spans and first < len(spans) else start
-        finish = spans[min(len(spans) - 1, last + sentences)][1] if spans and last >= 0 else end
-        begin, finish = min(begin, start), max(finish, end)
-        passage = Passage(text[begin:start], text[start:end], text[end:finish])
-        if passage.before + passage.quote + passage.after != text[begin:finish]:  # verbatim, checked
-            return None
-        return passage
-
-    def _article_record(self, article_id: str) -> dict | None:
-        """The stored article record with its text and sentence spans (one point, by id)."""
-        return self.store.article_record(article_id, with_text=True)
+        begin = min(start, spans[max(0, first - sentences)][0]) if first < len(spans) else start
+        finish = max(end, spans[min(len(spans) - 1, last + sentences)][1]) if last >= 0 else end
+        return Passage(text[begin:start], text[start:end], text[end:finish])
 
     def close(self) -> None:
         """Drop the caches and release the store (when this answerer opened it)."""

@@ -291,6 +291,14 @@ async def test_context_button_shows_the_verbatim_sentences_around_the_quotes(bot
     _, since = await press(api, button_data(replies[-1], "Context"), bot_message(api, replies[-1]))
     assert not api.calls("sendMessage", since)
 
+    answerer = bot.services.answerer
+    first = answerer.ask(QUESTION).quotes[0]
+    passage = answerer.context(first.article_id, first.start, first.end, quote=first.text)
+    assert passage.quote == first.text and passage.before + passage.quote + passage.after in text
+    assert passage.before and passage.after
+    assert answerer.context(first.article_id, first.start, first.end, quote=first.text + " (edited)") is None
+    assert answerer.context("no-such-article", 0, 5) is None
+
 
 async def test_reply_to_an_answer_is_a_follow_up(bot, monkeypatch):
     replies = await bot.ask("Who visited the General Headquarters in Rawalpindi?")

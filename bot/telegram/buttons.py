@@ -106,8 +106,8 @@ async def _context(svc: Services, query: CallbackQuery, stored: StoredQuestion, 
     await query.answer()
     parts: list[str] = []
     for quote in quotes:
-        passage = await svc.run(svc.answerer.context, quote.article_id, quote.start, quote.end)
-        if passage is None or passage.quote != quote.text:
+        passage = await svc.run(svc.answerer.context, quote.article_id, quote.start, quote.end, quote=quote.text)
+        if passage is None:
             parts.append(f"“{quote.title}” has changed since this answer; ask again for its current text.")
             continue
         parts.extend(render_context(quote, passage.before, passage.after))
