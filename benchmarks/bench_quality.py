@@ -44,7 +44,6 @@ import numpy as np
 import squad_data
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
 
-from bot.components.resources import corpus_stats
 from bot.lexicon import canon
 from bot.pipeline import QuestionAnswerer
 from bot.scoring import FEATURES, CandidatePool, answerability_features
@@ -79,10 +78,10 @@ class AllSentences:
     def __init__(self, store: Store) -> None:
         seen: set[tuple[str, int]] = set()
         texts, vectors, articles = [], [], []
-        for p in store.scroll_all(store.collection, with_payload=True, with_vectors=[SENTENCES], page=256):
+        for p in store.chunks(vectors=[SENTENCES]):
             pay = p.payload
             base = pay["start"]
-            for (start, end), vec in zip(pay["sentences"], p.vector[SENTENCES], strict=True):
+            for (start, end), vec in zip(pay["sentences"], p.vectors[SENTENCES], strict=True):
                 if (pay["article_id"], start) in seen:
                     continue
                 seen.add((pay["article_id"], start))
@@ -202,7 +201,7 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
     if dump is not None:
         pool: CandidatePool = raw["retriever"]["pool"]
         ranked = sorted(pool.candidates, key=lambda c: c.score, reverse=True)
-        stats = corpus_stats(col.store)
+        stats = col.qa.resources.corpus_stats()
         terms = {canon(t) for t in tokenize(text)}
         dump.append(
             {

@@ -5,8 +5,9 @@
 
 `build_pipeline` returns a Haystack `Pipeline` that can be dumped to YAML (`pipeline.dumps()`) and loaded
 back with `load_pipeline` (our components live in `bot.*`, which the loader adds to Haystack's
-deserialization allowlist). The store and the model are runtime resources, rebuilt from the serialised
-settings on first use (see bot/components/resources.py).
+deserialization allowlist). The store and its caches are run-time resources the pipeline owns: one
+`StoreResources` (bot/components/resources.py) handed to every component that reads the store; the
+model is loaded from the serialised settings on first use.
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ from typing import Any
 from haystack import Pipeline
 
 from bot.answer_text import CONTENTLESS_HINT, is_contentless
-from bot.components._store_params import store_params
+from bot.components._store_params import StoreUser, store_params
 from bot.components.composer import AnswerComposer
 from bot.components.embedder import QuestionEmbedder
 from bot.components.generator import QuoteAnswerGenerator
 from bot.components.quote_selector import QuoteSelector
 from bot.components.quote_verifier import QuoteVerifier
-from bot.components.resources import refresh as refresh_resources
-from bot.components.resources import register_store, unregister_store
+from bot.components.resources import StoreResources
 from bot.components.retriever import HybridRetriever
 from bot.dates import parse_day
-from bot.types import Answer, ArticleRef, EmptyCollectionError, QuestionError
+from bot.types import Answer, ArticleRef, EmptyCollectionError, Passage, QuestionError
 from indexing.embedding import Embedder
 from indexing.settings import Settings
 from indexing.store import Store
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_MODULES = ["bot.*"]
 MORE_QUOTES = 6
+ARTICLE_LIST_FIELDS = ("article_id", "title", "url", "source", "published", "origin", "also_at")
 EMPTY_MESSAGE = "No articles are indexed yet. Add articles and run `python -m indexing` (or /reindex in the bot)."
 
 
@@ -49,10 +50,10 @@ def build_pipeline(
     dense_top_k: int = 24,
     sparse_top_k: int = 24,
     weights: dict[str, float] | None = None,
+    resources: StoreResources | None = None,
 ) -> Pipeline:
-    """The answer pipeline for `settings`; `store` / `embedder` are reused when given."""
-    if store is not None:
-        register_store(settings, store)
+    """The answer pipeline for `settings`; `store` / `embedder` are reused when given, and `resources`
+    (the store and its caches) shared by the components (made here from `store`/`settings` if not given)."""
     params = store_params(settings)
     question_embedder = QuestionEmbedder(
         model=embedder.model_name if embedder is not None else settings.embedding_model,
@@ -85,12 +86,41 @@ def build_pipeline(
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
     pipeline.connect("verifier.lead", "composer.lead")
     pipeline.connect("composer.answer", "generator.answer")
+    share_resources(pipeline, resources or StoreResources(settings, store))
     return pipeline
 
 
-def load_pipeline(text: str) -> Pipeline:
-    """Load a pipeline dumped with `pipeline.dumps()` (our `bot.*` modules are allowed)."""
-    return Pipeline.loads(text, allowed_modules=ALLOWED_MODULES)
+def newest_words(text: str, limit: int) -> str:
+    """The end of `text` (whitespace-normalised) in at most `limit` characters, cut at a word: a follow-up's
+    thread keeps its newest questions."""
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    tail = words[len(words) - limit :]
+    return tail.split(" ", 1)[1] if " " in tail and not words[len(words) - limit - 1].isspace() else tail.lstrip()
+
+
+def share_resources(pipeline: Pipeline, resources: StoreResources | None = None) -> StoreResources | None:
+    """Hand one `StoreResources` to every component of `pipeline` that reads the store; without one,
+    make it from the first such component's `store_params`. Returns the resources shared (None when no
+    component reads the store)."""
+    users = [instance for _, instance in pipeline.walk() if isinstance(instance, StoreUser)]
+    if not users:
+        return resources
+    resources = resources or StoreResources.from_params(users[0].store_params)
+    for instance in users:
+        instance.use_resources(resources)
+    return resources
+
+
+def load_pipeline(text: str, resources: StoreResources | None = None) -> Pipeline:
+    """Load a pipeline dumped with `pipeline.dumps()` (our `bot.*` modules are allowed).
+
+    Its components share `resources` when given (e.g. the running answerer's: an embedded store can be
+    open once per process), else one `StoreResources` that opens the store on first use."""
+    pipeline = Pipeline.loads(text, allowed_modules=ALLOWED_MODULES)
+    share_resources(pipeline, resources)
+    return pipeline
 
 
 def pipeline_inputs(
@@ -123,7 +153,8 @@ class QuestionAnswerer:
         self.settings = settings
         self._owns_store = store is None
         self.store = store if store is not None else Store.open(settings)
-        self.pipeline = build_pipeline(settings, self.store, embedder)
+        self.resources = StoreResources(settings, self.store)
+        self.pipeline = build_pipeline(settings, self.store, embedder, resources=self.resources)
         self.pipeline.warm_up()
         self._has_articles = False
 
@@ -165,7 +196,7 @@ class QuestionAnswerer:
         `as_of` replays it on that day ("this week", recency; default today)."""
         started = time.perf_counter()
         text = self.validate(question)
-        earlier = " ".join(context.split())[: self.settings.max_question_chars] if context and context.strip() else None
+        earlier = newest_words(context, self.settings.max_question_chars) if context and context.strip() else None
         if is_contentless(text):
             if earlier is None:
                 raise QuestionError(CONTENTLESS_HINT)
@@ -201,12 +232,13 @@ class QuestionAnswerer:
         return self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
 
     def refresh(self) -> None:
-        """Drop cached corpus statistics and article texts (call after a reindex)."""
-        refresh_resources(self.store)
+        """Drop cached corpus statistics and article texts now (after a reindex in this process; a reindex
+        elsewhere is noticed through the store's generation within seconds)."""
+        self.resources.refresh()
         self._has_articles = False
 
     def articles(self) -> list[ArticleRef]:
-        """All indexed articles, newest first (published descending, then title)."""
+        """All indexed articles, newest first (published descending, then title); light fields only."""
         if not self.store.exists():
             return []
         refs = [
@@ -216,16 +248,38 @@ class QuestionAnswerer:
                 url=p.get("url"),
                 source=p.get("source"),
                 published=p.get("published"),
+                origin=p.get("origin"),
+                also_from=tuple(
+                    str(h["origin"]) for h in p.get("also_at") or [] if isinstance(h, dict) and h.get("origin")
+                ),
             )
-            for p in (record.payload or {} for record in self.store.article_records())
+            for p in (record.payload or {} for record in self.store.article_records(fields=ARTICLE_LIST_FIELDS))
         ]
         refs.sort(key=lambda r: r.title.lower())
         refs.sort(key=lambda r: r.published or "", reverse=True)
         return refs
 
+    def context(
+        self, article_id: str, start: int, end: int, sentences: int = 2, *, quote: str | None = None
+    ) -> Passage | None:
+        """The quote at [start, end) of an article with up to `sentences` sentences before and after, sliced
+        verbatim from the stored text; None when the article is gone or (given `quote`) its text no longer
+        holds that quote there."""
+        record = self.store.article_record(article_id, with_text=True)
+        if not record or not isinstance(record.get("text"), str):
+            return None
+        text, spans = record["text"], [tuple(span) for span in record.get("sentences") or []]
+        if not 0 <= start < end <= len(text) or (quote is not None and text[start:end] != quote):
+            return None
+        first = next((i for i, (_, e) in enumerate(spans) if e > start), len(spans))
+        last = next((i for i in range(len(spans) - 1, -1, -1) if spans[i][0] < end), -1)
+        begin = min(start, spans[max(0, first - sentences)][0]) if first < len(spans) else start
+        finish = max(end, spans[min(len(spans) - 1, last + sentences)][1]) if last >= 0 else end
+        return Passage(text[begin:start], text[start:end], text[end:finish])
+
     def close(self) -> None:
-        """Release the store (when this answerer opened it)."""
-        unregister_store(self.store)
+        """Drop the caches and release the store (when this answerer opened it)."""
+        self.resources.close()
         if self._owns_store:
             self.store.close()
 

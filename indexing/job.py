@@ -28,7 +28,7 @@ from indexing.models import Article, PreparedArticle
 from indexing.prepare import EmptyArticleError, clean_article, content_hash, prepare_article
 from indexing.settings import Settings
 from indexing.sources import FileDoc, expand_sources, fingerprint, parse_file, read_bytes
-from indexing.store import Store, article_point_id
+from indexing.store import Store
 from indexing.writer import delete_article, embed_articles, write_batch
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def run_index(
     summary = IndexSummary(dry_run=dry_run)
     own_store = store is None
     if store is None:
-        store = Store.open(settings)
+        store = Store.open(settings, upgrade=recreate)
     http = None
     try:
         if not recreate:
@@ -255,7 +255,7 @@ def run_index(
             summary.chunks_written = _embed_and_write(store, embedder, prepared, summary, notify, show_progress_bar)
         clock = time.perf_counter()
         for article_id, payload in payload_updates:
-            store.client.set_payload(store.articles_collection, payload, points=[article_point_id(article_id)])
+            store.update_record(article_id, payload)
 
         # 3. prune
         for number, article_id in enumerate(to_remove):
@@ -263,6 +263,7 @@ def run_index(
             delete_article(store, article_id)
             summary.removed += 1
             summary.changes.append(("removed", article_id))
+        store.finish_run()  # sweeps stray chunks, bumps the generation readers follow
         summary.timed("write", clock)
         return summary
     finally:

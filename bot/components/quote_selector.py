@@ -23,7 +23,6 @@ from bot.scoring import (
 from bot.types import ArticleRef, Quote
 
 from ._store_params import StoreUser
-from .resources import corpus_stats
 
 SHORT_WORDS = 6  # a sentence shorter than this is quoted together with a neighbour
 MAX_PAIR_WORDS = 50
@@ -74,7 +73,7 @@ class QuoteSelector(StoreUser):
         as_of: str | None = None,
     ) -> list[SentenceCandidate]:
         """Candidates with features and fused scores, best first (`as_of`: the day the question is asked)."""
-        stats = corpus_stats(self.store)
+        stats = self.resources.corpus_stats()
         qvec = np.asarray(embedding, dtype=np.float32)
         title_cos = {aid: float(vec @ qvec) for aid, vec in pool.titles.items()}
         candidates = pool.candidates
@@ -96,7 +95,7 @@ class QuoteSelector(StoreUser):
         """Rank `pool` for `question` (`context`: an earlier question, for follow-ups; `as_of`: the ISO date
         the question is asked, default today)."""
         ranked = self.score(question, embedding, pool, context, as_of)
-        stats = corpus_stats(self.store)
+        stats = self.resources.corpus_stats()
         drafts = self.select(ranked, limit, question=question, weight=stats.idf)
         closest: list[ArticleRef] = []
         for c in ranked:
