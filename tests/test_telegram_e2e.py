@@ -204,7 +204,9 @@ async def test_private_question_gets_verbatim_quotes_with_sources(bot):
     assert_fragment_matches(parsed.links[0], quotes)  # the link scrolls to the quoted sentences
     assert "&amp;" in html_of(replies[-1]) and "&lt;x&gt;" in html_of(replies[-1])
     assert parsed.text.count(TITLE) == 1 and "Business Standard" in parsed.text and "5 Aug 2022" in parsed.text
-    assert parsed.bold and parsed.bold[0] in quotes[0], "the lead is shown bold inside its quote"
+    # the lead is shown bold inside its quote; a lead that is the whole quote (the lead model keeps the whole
+    # sentence when no piece clearly holds the answer, issue 10) is not bolded
+    assert all(b in quotes[0] for b in parsed.bold[:1]), "the lead is shown bold inside its quote"
     question_id = replies[0].params["reply_parameters"]["message_id"]
     assert bot.api.messages[(USER, question_id)]["text"] == QUESTION, "the answer replies to the question"
     labels = [text for text, _ in buttons(replies[-1])]
