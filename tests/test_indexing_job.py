@@ -338,3 +338,37 @@ def test_collection_larger_than_max_file_bytes_is_indexed_article_by_article(mak
     assert (summary.added, summary.failed) == (30, 0)
     monkeypatch.setattr(plan_module, "read_file", lambda *a: pytest.fail("unchanged collection was parsed"))
     assert run_index(settings, embedder=embedder, show_progress_bar=False).unchanged == 30
+
+
+def test_list_shows_every_article_newest_first(make_settings, embedder, monkeypatch, capsys):
+    import json
+
+    settings = make_settings()
+    dated = {
+        "old.md": "---\ntitle: Old news\npublished: 2021-03-01\nsource: Wire\nurl: https://example.org/old\n---\nIt rained.",
+        "new.md": "---\ntitle: New news\npublished: 2024-05-02\n---\nThe sun came out. Then it rained again.",
+        "undated.txt": "Undated\n\nNo date here.",
+    }
+    write_articles(settings.articles_dir, dated)
+    run_index(settings, embedder=embedder, show_progress_bar=False)
+    monkeypatch.setenv("QDRANT_PATH", str(settings.qdrant_path))
+    monkeypatch.setenv("ARTICLES_DIR", str(settings.articles_dir))
+    assert cli_main(["--list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["article_id"] for row in rows] == ["new", "old", "undated"]
+    stored = records(settings)
+    for row in rows:
+        for name in ("title", "source", "url", "published", "n_sentences", "n_chunks", "content_hash", "fingerprint"):
+            assert row[name] == stored[row["article_id"]][name]
+    assert rows[0]["n_sentences"] == 2 and rows[0]["n_chunks"] == 1 and len(rows[0]["content_hash"]) == 64
+    assert (rows[1]["source"], rows[1]["url"], rows[1]["published"]) == (
+        "Wire",
+        "https://example.org/old",
+        "2021-03-01",
+    )
+
+    assert cli_main(["--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("\t")[:4] == ["published", "sentences", "chunks", "id"]
+    assert lines[1].split("\t")[:5] == ["2024-05-02", "2", "1", "new", "New news"]
+    assert lines[-1] == "3 articles"
