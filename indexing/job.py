@@ -45,6 +45,7 @@ class IndexSummary:
     unchanged: int = 0
     removed: int = 0
     failed: int = 0
+    duplicates: int = 0  # read, but their text is indexed under another article (listed in its also_at)
     chunks_written: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
@@ -72,9 +73,10 @@ class IndexSummary:
     def format(self, max_failures: int = 20) -> str:
         """One summary line, then one line per failure and per note (at most `max_failures` each)."""
         head = "dry run, nothing written; would be " if self.dry_run else ""
+        copies = f", {self.duplicates} same text as another article" if self.duplicates else ""
         lines = [
             f"{head}added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"removed {self.removed}, failed {self.failed}; {self.chunks_written} chunks in {self.seconds:.1f} s"
+            f"removed {self.removed}, failed {self.failed}{copies}; {self.chunks_written} chunks in {self.seconds:.1f} s"
         ]
         for kind, items in (("failed", self.failures), ("note", self.notes)):
             lines += [f"  {kind}: {origin}: {reason}" for origin, reason in items[:max_failures]]
@@ -139,6 +141,7 @@ def run_index(
         summary.notes += plan.notes
         summary.notes += [(removed, f"same text as {kept!r}: merged into it") for removed, kept in plan.merged]
         summary.unchanged = plan.unchanged
+        summary.duplicates = plan.duplicates
         pending = plan.pending
         to_remove = [removed for removed, _ in plan.merged] + plan.to_remove
         clock = summary.timed("read", clock)

@@ -65,6 +65,7 @@ class Plan:
     merged: list[tuple[str, str]] = field(default_factory=list)  # (duplicate record removed, article kept)
     to_remove: list[str] = field(default_factory=list)
     unchanged: int = 0
+    duplicates: int = 0  # articles whose text is indexed under another id (listed in its also_at)
     failures: list[tuple[str, str]] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
 
@@ -293,7 +294,7 @@ def _dedupe(reader: _Reader, scope: _Scope, read_ids: set[str], settings: Settin
         for read in members:
             if read is primary:
                 continue
-            plan.unchanged += 1
+            plan.duplicates += 1
             plan.notes.append((read.label, f"same text as {primary_id!r}: indexed once, listed as another source"))
             if read.article.article_id in existing and read.article.article_id != primary_id:
                 plan.merged.append((read.article.article_id, primary_id))

@@ -20,7 +20,8 @@ def test_an_upload_and_its_url_are_one_article(web, make_settings, embedder):  #
     assert run_index(settings, embedder=embedder, show_progress_bar=False).added == 1
 
     summary = run_index(settings, [url], embedder=embedder, show_progress_bar=False)
-    assert (summary.added, summary.unchanged, summary.failed) == (0, 1, 0)
+    assert (summary.added, summary.unchanged, summary.duplicates, summary.failed) == (0, 0, 1, 0)
+    assert summary.format().startswith("added 0, updated 0, unchanged 0, removed 0, failed 0, 1 same text as another")
     assert summary.notes == [(url, "same text as 'harbour notes': indexed once, listed as another source")]
     recs = records(settings)
     assert list(recs) == ["harbour notes"]
@@ -65,13 +66,14 @@ def test_two_feeds_syndicating_one_story(web, make_settings, embedder):  # noqa:
     )
     feed_a, feed_b = f"{web.base}/a.xml", f"{web.base}/b.xml"
     summary = run_index(settings, [feed_a, feed_b], prune=True, embedder=embedder, show_progress_bar=False)
-    assert (summary.added, summary.unchanged) == (2, 1)
+    assert (summary.added, summary.unchanged, summary.duplicates) == (2, 0, 1)
     recs = records(settings)
     assert set(recs) == {f"{web.base}/wire-a/s", f"{web.base}/wire-a/t"}
     assert recs[f"{web.base}/wire-a/s"]["also_at"] == [
         {"id": f"{web.base}/wire-b/s", "url": f"{web.base}/wire-b/s", "source": "Wire B", "origin": feed_b}
     ]
-    assert run_index(settings, [feed_a, feed_b], prune=True, embedder=embedder, show_progress_bar=False).unchanged == 3
+    again = run_index(settings, [feed_a, feed_b], prune=True, embedder=embedder, show_progress_bar=False)
+    assert (again.unchanged, again.duplicates) == (2, 1)
 
     # wire A leaves the sources: its own story goes, the shared one now comes from wire B
     summary = run_index(settings, [feed_b], prune=True, embedder=embedder, show_progress_bar=False)
