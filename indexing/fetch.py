@@ -186,14 +186,19 @@ class _GuardedBackend(httpcore.SyncBackend):
                     raise BlockedAddressError(
                         f"refused: {where} {problem} (FETCH_ALLOW_PRIVATE_NETWORKS=true allows it)"
                     )
-        try:
-            sock = open_tcp(addresses[0], port, _clip(timeout, httpcore.ConnectTimeout))
-        except TimeoutError:
-            raise httpcore.ConnectTimeout("timed out connecting") from None
-        except OSError as error:
-            raise httpcore.ConnectError(str(error)) from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return _DeadlineStream(SyncStream(sock))
+        failure: Exception = httpcore.ConnectError(f"cannot connect to {host}")
+        for address in addresses:  # every one of them was checked above
+            try:
+                sock = open_tcp(address, port, _clip(timeout, httpcore.ConnectTimeout))
+            except TimeoutError:
+                failure = httpcore.ConnectTimeout("timed out connecting")
+                continue
+            except OSError as error:
+                failure = httpcore.ConnectError(str(error))
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return _DeadlineStream(SyncStream(sock))
+        raise failure
 
 
 def _resolve_within(host: str, port: int, timeout: float | None) -> list[str]:
@@ -257,6 +262,8 @@ class Fetcher:
             return self._fetch(url, kinds)
         except httpx.TimeoutException:
             raise SourceError(f"timed out after {self.timeout:g} s (FETCH_TIMEOUT)") from None
+        except httpx.InvalidURL as error:  # e.g. a malformed Location header
+            raise SourceError(f"invalid URL: {error}") from None
         except httpx.HTTPError as error:
             raise SourceError(f"unreachable: {error.__class__.__name__}: {error}".rstrip(": ")) from None
         finally:
