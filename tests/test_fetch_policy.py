@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from pathlib import Path
 
 import pytest
 from hostile_web import (  # noqa: F401  (web is a fixture)
@@ -166,3 +167,43 @@ def test_bodies_are_capped_after_decompression_and_types_checked(web, internet, 
             get(web.url("big.example", path))
     with pytest.raises(SourceError, match="unsupported content encoding 'br'"):
         get(web.url("big.example", "/br"))
+
+
+TLS = Path(__file__).resolve().parent / "fixtures" / "tls"  # a self-signed certificate for news.example (test only)
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_host_name(internet, fetcher, monkeypatch):  # noqa: F811
+    """The connection goes to the address that was checked while TLS still checks the URL's host: the
+    certificate for news.example is accepted for news.example and refused for another name at the same address."""
+    import http.server
+    import ssl
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = ARTICLE.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "news.example.pem", TLS / "news.example.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "news.example.pem"))  # trust the test certificate
+    internet.names["news.example"] = internet.names["other.example"] = [PUBLIC_IP]
+    try:
+        assert b"harbour bridge" in fetcher().fetch(f"https://news.example:{port}/story").body
+        with pytest.raises(SourceError, match=r"not valid for 'other\.example'"):
+            fetcher().fetch(f"https://other.example:{port}/story")
+        assert internet.connected == [PUBLIC_IP, PUBLIC_IP]
+    finally:
+        server.shutdown()
+        server.server_close()
