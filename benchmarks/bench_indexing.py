@@ -62,7 +62,8 @@ class RssSampler:
 
 
 def folder_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+    """Disk blocks used (Qdrant Edge preallocates its write-ahead log and storage as sparse files)."""
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file()) / 1e6
 
 
 def main() -> int:

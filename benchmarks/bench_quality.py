@@ -33,7 +33,6 @@ import numpy as np
 from squad_data import DEFAULT_EVAL, index_articles, load_articles, load_questions
 
 from bot.components.quote_selector import QuoteSelector
-from bot.components.resources import corpus_stats
 from bot.pipeline import QuestionAnswerer
 from bot.scoring import (
     ANSWERABILITY_FEATURES,
@@ -88,24 +87,17 @@ class AllSentences:
     def __init__(self, store: Store) -> None:
         seen: dict[tuple[str, int], int] = {}
         texts, vectors, articles = [], [], []
-        offset = None
-        while True:
-            points, offset = store.client.scroll(
-                store.collection, limit=256, offset=offset, with_payload=True, with_vectors=[SENTENCES]
-            )
-            for p in points:
-                pay = p.payload
-                base = pay["start"]
-                for (start, end), vec in zip(pay["sentences"], p.vector[SENTENCES], strict=True):
-                    key = (pay["article_id"], start)
-                    if key in seen:
-                        continue
-                    seen[key] = len(texts)
-                    texts.append(pay["text"][start - base : end - base])
-                    vectors.append(vec)
-                    articles.append(pay["article_id"])
-            if offset is None:
-                break
+        for p in store.chunks(vectors=[SENTENCES]):
+            pay = p.payload
+            base = pay["start"]
+            for (start, end), vec in zip(pay["sentences"], p.vectors[SENTENCES], strict=True):
+                key = (pay["article_id"], start)
+                if key in seen:
+                    continue
+                seen[key] = len(texts)
+                texts.append(pay["text"][start - base : end - base])
+                vectors.append(vec)
+                articles.append(pay["article_id"])
         self.texts = texts
         self.matrix = np.asarray(vectors, dtype=np.float32)
         self.articles = articles
@@ -253,7 +245,7 @@ def question_answerability(qa: QuestionAnswerer, raw: dict, question: str) -> di
     """The answerability features of one pipeline run (its pool is already scored and fused)."""
     pool: CandidatePool = raw["retriever"]["pool"]
     ranked = sorted(pool.candidates, key=lambda c: c.score, reverse=True)
-    stats = corpus_stats(qa.store)
+    stats = qa.resources.corpus_stats()
     return answerability_features(question, ranked, stats.df, stats.idf)
 
 

@@ -5,8 +5,9 @@
 
 `build_pipeline` returns a Haystack `Pipeline` that can be dumped to YAML (`pipeline.dumps()`) and loaded
 back with `load_pipeline` (our components live in `bot.*`, which the loader adds to Haystack's
-deserialization allowlist). The store and the model are runtime resources, rebuilt from the serialised
-settings on first use (see bot/components/resources.py).
+deserialization allowlist). The store and its caches are run-time resources the pipeline owns: one
+`StoreResources` (bot/components/resources.py) handed to every component that reads the store; the
+model is loaded from the serialised settings on first use.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from typing import Any
 
 from haystack import Pipeline
 
-from bot.components._store_params import store_params
+from bot.components._store_params import StoreUser, store_params
 from bot.components.composer import AnswerComposer
 from bot.components.embedder import QuestionEmbedder
 from bot.components.generator import QuoteAnswerGenerator
 from bot.components.quote_selector import QuoteSelector
 from bot.components.quote_verifier import QuoteVerifier
-from bot.components.resources import refresh as refresh_resources
-from bot.components.resources import register_store, unregister_store
+from bot.components.resources import StoreResources
 from bot.components.retriever import HybridRetriever
 from bot.types import Answer, ArticleRef, EmptyCollectionError, QuestionError
 from indexing.embedding import Embedder
@@ -47,10 +47,10 @@ def build_pipeline(
     dense_top_k: int = 24,
     sparse_top_k: int = 24,
     weights: dict[str, float] | None = None,
+    resources: StoreResources | None = None,
 ) -> Pipeline:
-    """The answer pipeline for `settings`; `store` / `embedder` are reused when given."""
-    if store is not None:
-        register_store(settings, store)
+    """The answer pipeline for `settings`; `store` / `embedder` are reused when given, and `resources`
+    (the store and its caches) shared by the components (made here from `store`/`settings` if not given)."""
     params = store_params(settings)
     question_embedder = QuestionEmbedder(
         model=embedder.model_name if embedder is not None else settings.embedding_model,
@@ -82,12 +82,31 @@ def build_pipeline(
     pipeline.connect("verifier.quotes", "composer.quotes")
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
     pipeline.connect("composer.answer", "generator.answer")
+    share_resources(pipeline, resources or StoreResources(settings, store))
     return pipeline
 
 
-def load_pipeline(text: str) -> Pipeline:
-    """Load a pipeline dumped with `pipeline.dumps()` (our `bot.*` modules are allowed)."""
-    return Pipeline.loads(text, allowed_modules=ALLOWED_MODULES)
+def share_resources(pipeline: Pipeline, resources: StoreResources | None = None) -> StoreResources | None:
+    """Hand one `StoreResources` to every component of `pipeline` that reads the store; without one,
+    make it from the first such component's `store_params`. Returns the resources shared (None when no
+    component reads the store)."""
+    users = [instance for _, instance in pipeline.walk() if isinstance(instance, StoreUser)]
+    if not users:
+        return resources
+    resources = resources or StoreResources.from_params(users[0].store_params)
+    for instance in users:
+        instance.use_resources(resources)
+    return resources
+
+
+def load_pipeline(text: str, resources: StoreResources | None = None) -> Pipeline:
+    """Load a pipeline dumped with `pipeline.dumps()` (our `bot.*` modules are allowed).
+
+    Its components share `resources` when given (e.g. the running answerer's: an embedded store can be
+    open once per process), else one `StoreResources` that opens the store on first use."""
+    pipeline = Pipeline.loads(text, allowed_modules=ALLOWED_MODULES)
+    share_resources(pipeline, resources)
+    return pipeline
 
 
 def pipeline_inputs(
@@ -117,7 +136,8 @@ class QuestionAnswerer:
         self.settings = settings
         self._owns_store = store is None
         self.store = store if store is not None else Store.open(settings)
-        self.pipeline = build_pipeline(settings, self.store, embedder)
+        self.resources = StoreResources(settings, self.store)
+        self.pipeline = build_pipeline(settings, self.store, embedder, resources=self.resources)
         self.pipeline.warm_up()
         self._has_articles = False
 
@@ -185,8 +205,9 @@ class QuestionAnswerer:
         return self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
 
     def refresh(self) -> None:
-        """Drop cached corpus statistics and article texts (call after a reindex)."""
-        refresh_resources(self.store)
+        """Drop cached corpus statistics and article texts now (after a reindex in this process; a reindex
+        elsewhere is noticed through the store's generation within seconds)."""
+        self.resources.refresh()
         self._has_articles = False
 
     def articles(self) -> list[ArticleRef]:
@@ -208,8 +229,8 @@ class QuestionAnswerer:
         return refs
 
     def close(self) -> None:
-        """Release the store (when this answerer opened it)."""
-        unregister_store(self.store)
+        """Drop the caches and release the store (when this answerer opened it)."""
+        self.resources.close()
         if self._owns_store:
             self.store.close()
 

@@ -27,7 +27,7 @@ from indexing.models import PreparedArticle
 from indexing.plan import Pending, make_plan
 from indexing.prepare import prepare_article
 from indexing.settings import Settings
-from indexing.store import Store, article_point_id
+from indexing.store import Store
 from indexing.writer import delete_article, embed_articles, write_batch
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def run_index(
     summary = IndexSummary(dry_run=dry_run)
     own_store = store is None
     if store is None:
-        store = Store.open(settings)
+        store = Store.open(settings, upgrade=recreate)
     try:
         if not recreate:
             store.check_model(embedder.name if embedder else model_id(settings.embedding_model))
@@ -178,7 +178,7 @@ def run_index(
             summary.chunks_written = _embed_and_write(store, embedder, prepared, summary, notify, show_progress_bar)
         clock = time.perf_counter()
         for article_id, fields in plan.record_updates:
-            update_record(store, article_id, fields)
+            store.update_record(article_id, fields)
 
         # 3. prune
         for number, article_id in enumerate(to_remove):
@@ -186,17 +186,13 @@ def run_index(
             delete_article(store, article_id)
             summary.removed += 1
             summary.changes.append(("removed", article_id))
+        store.finish_run()  # sweeps stray chunks, bumps the generation readers follow
         summary.timed("write", clock)
         return summary
     finally:
         summary.seconds = time.perf_counter() - started
         if own_store:
             store.close()
-
-
-def update_record(store: Store, article_id: str, fields: dict) -> None:
-    """Change some fields of an article's record (the job's only store call besides writing and deleting)."""
-    store.client.set_payload(store.articles_collection, fields, points=[article_point_id(article_id)])
 
 
 def _embed_and_write(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "articles"
     qdrant_timeout: float = 30.0
+    qdrant_engine: Literal["edge", "local"] = "edge"  # the embedded engine (QDRANT_PATH); a server ignores it
+    qdrant_shards: int | None = Field(default=None, ge=1)  # a server's collections, at creation
+    qdrant_replication_factor: int | None = Field(default=None, ge=1)
 
     # Models
     embedding_model: str = Field(default_factory=bundled_model_path)
@@ -109,6 +112,16 @@ class Settings(BaseSettings):
     @classmethod
     def _optional_url(cls, value: str | None, info) -> str | None:
         return _check_http_url(info.field_name.upper(), value)
+
+    @field_validator("qdrant_engine", mode="before")
+    @classmethod
+    def _engine(cls, value: object) -> object:
+        return "edge" if value in (None, "") else str(value).strip().lower()
+
+    @field_validator("qdrant_shards", "qdrant_replication_factor", mode="before")
+    @classmethod
+    def _optional_count(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("telegram_api_base_url", mode="before")
     @classmethod

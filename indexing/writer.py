@@ -6,23 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
-from qdrant_client import models
 
 from indexing.embedding import Embedder
 from indexing.models import PreparedArticle
 from indexing.sparse import document_vector
-from indexing.store import DENSE, SENTENCES, SPARSE, TITLE, Store, article_point_id, chunk_point_id
+from indexing.store import ChunkPoint, Store, chunk_point_id
 
 UPSERT_BATCH = 256
 PROGRESS_SLICE = 512  # texts per progress report while embedding
-
-
-def _filter_article(article_id: str, keep_hash: str | None = None) -> models.Filter:
-    must = [models.FieldCondition(key="article_id", match=models.MatchValue(value=article_id))]
-    must_not = []
-    if keep_hash is not None:
-        must_not.append(models.FieldCondition(key="content_hash", match=models.MatchValue(value=keep_hash)))
-    return models.Filter(must=must, must_not=must_not or None)
 
 
 def embed_articles(
@@ -59,9 +50,11 @@ def embed_articles(
     return out
 
 
-def _chunk_points(item: PreparedArticle, sentence_vectors: np.ndarray, title_vector: np.ndarray) -> list:
+def _chunk_points(item: PreparedArticle, sentence_vectors: np.ndarray, title_vector: np.ndarray) -> list[ChunkPoint]:
+    """The article's chunks as store points; vectors become lists once per array (the cheap form)."""
     article = item.article
     position = {(span.start, span.end): index for index, span in enumerate(item.sentences)}
+    title = title_vector.tolist()
     points = []
     for chunk in item.chunks:
         rows = sentence_vectors[[position[(s.start, s.end)] for s in chunk.sentence_spans]]
@@ -69,14 +62,13 @@ def _chunk_points(item: PreparedArticle, sentence_vectors: np.ndarray, title_vec
         dense /= np.linalg.norm(dense) or 1.0
         indices, values = document_vector(chunk.text)
         points.append(
-            models.PointStruct(
+            ChunkPoint(
                 id=chunk_point_id(article.article_id, chunk.index),
-                vector={
-                    DENSE: dense.tolist(),
-                    SENTENCES: rows.tolist(),
-                    TITLE: title_vector.tolist(),
-                    SPARSE: models.SparseVector(indices=indices, values=values),
-                },
+                dense=dense.tolist(),
+                sentences=rows.tolist(),
+                title=title,
+                sparse_indices=indices,
+                sparse_values=values,
                 payload={
                     "article_id": article.article_id,
                     "chunk_index": chunk.index,
@@ -114,10 +106,9 @@ def article_payload(item: PreparedArticle, extra: dict | None = None) -> dict:
     }
 
 
-def _record(item: PreparedArticle, extra: dict | None = None) -> models.PointStruct:
-    return models.PointStruct(
-        id=article_point_id(item.article.article_id), vector={}, payload=article_payload(item, extra)
-    )
+def _record(item: PreparedArticle, extra: dict | None = None) -> dict:
+    """The article record's payload (the commit marker, written after the article's chunks)."""
+    return article_payload(item, extra)
 
 
 def write_article(
@@ -137,42 +128,34 @@ def write_batch(
     vectors: list[tuple[np.ndarray, np.ndarray]],
     extra_payloads: list[dict | None] | None = None,
 ) -> int:
-    """Write several articles: all chunks, stale chunks dropped, then the article records.
+    """Write several articles: records marked in progress, all chunks, stale chunks dropped, then the records.
 
-    One stale-chunk delete and one record upsert per batch instead of per article (the embedded
-    store scans every point for a filtered delete). The flush between chunks and records keeps
-    the commit-marker order even across a power cut.
+    Stale chunks of an update are found by id: the indices from the new chunk count up to the count
+    the record held, so the work stays proportional to the articles written, whatever the store's size.
     """
     if not items:
         return 0
+    # Mark existing records as in progress first: if the run dies before the new records are
+    # written, no hash or fingerprint matches on the next run, so it redoes these articles even
+    # when their files were meanwhile reverted to the old content. The records' n_chunks then
+    # cover the new chunks too, so a later run or prune still finds every one by id.
+    held = store.mark_in_progress({item.article.article_id: len(item.chunks) for item in items})
     points = [
         point for item, (rows, title) in zip(items, vectors, strict=True) for point in _chunk_points(item, rows, title)
     ]
-    # Mark existing records as in progress first: if the run dies before the new records are
-    # written, no hash or fingerprint matches on the next run, so it redoes these articles even
-    # when their files were meanwhile reverted to the old content.
-    touched = models.Filter(should=[_filter_article(item.article.article_id) for item in items])
-    store.client.set_payload(
-        store.articles_collection, {"content_hash": None, "fingerprint": None}, points=touched, wait=True
-    )
     for start in range(0, len(points), UPSERT_BATCH):
-        store.client.upsert(store.collection, points[start : start + UPSERT_BATCH], wait=True)
-    stale = models.Filter(
-        should=[_filter_article(item.article.article_id, keep_hash=item.content_hash) for item in items]
-    )
-    store.client.delete(store.collection, models.FilterSelector(filter=stale), wait=True)
-    store.flush(store.collection)
+        store.upsert_chunks(points[start : start + UPSERT_BATCH])
+    for item in items:
+        article_id = item.article.article_id
+        store.delete_chunks(article_id, range(len(item.chunks), held.get(article_id, 0)))
     extras = extra_payloads or [None] * len(items)
-    records = [_record(item, extra) for item, extra in zip(items, extras, strict=True)]
-    store.client.upsert(store.articles_collection, records, wait=True)
-    store.flush(store.articles_collection)
+    store.write_records([_record(item, extra) for item, extra in zip(items, extras, strict=True)])
     return len(points)
 
 
 def delete_article(store: Store, article_id: str) -> None:
-    """Remove an article: its record first (so it reads as absent), then its chunks."""
-    store.client.delete(store.articles_collection, models.FilterSelector(filter=_filter_article(article_id)), wait=True)
-    store.client.delete(store.collection, models.FilterSelector(filter=_filter_article(article_id)), wait=True)
+    """Remove an article: its chunks first (by id), then its record."""
+    store.delete_article(article_id)
 
 
 def index_prepared(
@@ -182,7 +165,7 @@ def index_prepared(
     progress: bool = False,
     on_written: Callable[[PreparedArticle, int], None] | None = None,
 ) -> int:
-    """Embed and write a batch of prepared articles; returns the number of chunks written."""
+    """Embed and write a batch of prepared articles as one indexing run; returns the chunks written."""
     store.ensure(embedder.name, embedder.dimension)
     total = 0
     for item, (sentences, title) in zip(prepared, embed_articles(prepared, embedder, progress), strict=True):
@@ -190,4 +173,5 @@ def index_prepared(
         total += written
         if on_written:
             on_written(item, written)
+    store.finish_run()
     return total

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SAMPLE_ARTICLES
-from qdrant_client import models
 
 import indexing.job as job
 import indexing.plan as plan_module
 import indexing.writer as writer
 from indexing.__main__ import main as cli_main
 from indexing.job import run_index
-from indexing.store import ModelMismatchError, Store, StoreLockedError
+from indexing.store import ModelMismatchError, SearchFilter, Store, StoredPoint, StoreLockedError
 
 ARTICLES = {
     "alpha.txt": "Alpha river\n\nThe Alpha river floods every spring. Farmers plant rice after the water recedes. "
@@ -39,9 +38,8 @@ def write_articles(folder: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def chunks_of(store: Store, article_id: str) -> list[models.Record]:
-    flt = models.Filter(must=[models.FieldCondition(key="article_id", match=models.MatchValue(value=article_id))])
-    return store.client.scroll(store.collection, scroll_filter=flt, limit=1000, with_payload=True)[0]
+def chunks_of(store: Store, article_id: str) -> list[StoredPoint]:
+    return list(store.chunks(SearchFilter(article_id=article_id)))
 
 
 def records(settings) -> dict[str, dict]:
@@ -57,7 +55,7 @@ def assert_consistent(settings) -> None:
     store = Store.open(settings)
     try:
         recs = {r.payload["article_id"]: r.payload for r in store.article_records()}
-        all_chunks, _ = store.client.scroll(store.collection, limit=10_000, with_payload=True)
+        all_chunks = list(store.chunks())
         assert {c.payload["article_id"] for c in all_chunks} == set(recs)
         for article_id, payload in recs.items():
             chunks = chunks_of(store, article_id)
@@ -372,3 +370,62 @@ def test_list_shows_every_article_newest_first(make_settings, embedder, monkeypa
     assert lines[0].split("\t")[:4] == ["published", "sentences", "chunks", "id"]
     assert lines[1].split("\t")[:5] == ["2024-05-02", "2", "1", "new", "New news"]
     assert lines[-1] == "3 articles"
+
+
+def test_store_in_the_old_local_format_says_what_to_run(make_settings, embedder, monkeypatch, capsys):
+    """A folder written before Qdrant Edge: the indexer and the bot say in one line what to run."""
+    from bot.cli import main as bot_main
+
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"beta.txt": ARTICLES["beta.txt"]})
+    monkeypatch.setenv("QDRANT_PATH", str(settings.qdrant_path))
+    monkeypatch.setenv("ARTICLES_DIR", str(settings.articles_dir))
+    monkeypatch.setenv("QDRANT_ENGINE", "local")
+    assert cli_main(["--quiet"]) == 0  # the old format, as earlier versions wrote it
+    assert (settings.qdrant_path / "meta.json").exists()
+    monkeypatch.delenv("QDRANT_ENGINE")
+    capsys.readouterr()
+
+    assert cli_main(["--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "python -m indexing --recreate" in err and "QDRANT_ENGINE=local" in err and len(err.splitlines()) == 1
+    assert bot_main(["ask", "How high is Beta mountain?"]) == 5
+    err = capsys.readouterr().err.strip()
+    assert "--recreate" in err and len(err.splitlines()) == 1
+
+    assert cli_main(["--recreate", "--quiet"]) == 0  # rebuilt with Qdrant Edge, beside the old files
+    assert records(settings)["beta"]["title"] == "Beta mountain"
+    assert (settings.qdrant_path / "meta.json").exists()
+    monkeypatch.setenv("QDRANT_ENGINE", "local")
+    with Store.open(settings.model_copy(update={"qdrant_engine": "local"})) as old:
+        assert old.count_articles() == 1  # untouched, still usable with QDRANT_ENGINE=local
+
+
+def test_chunks_of_a_killed_write_whose_file_is_gone_are_swept(make_settings, embedder, monkeypatch):
+    """Chunks written, record not (killed), then the file deleted: the next run leaves no stray chunk."""
+    settings = make_settings()
+    write_articles(settings.articles_dir, {"alpha.txt": ARTICLES["alpha.txt"], "beta.txt": ARTICLES["beta.txt"]})
+    monkeypatch.setattr(job, "BATCH_TEXTS", 1)  # one article per batch
+    calls = {"n": 0}
+    real_record = writer._record
+
+    def dying_record(item, extra=None):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")
+        return real_record(item, extra)
+
+    monkeypatch.setattr(writer, "_record", dying_record)
+    with pytest.raises(KeyboardInterrupt):
+        run_index(settings, embedder=embedder, show_progress_bar=False)
+    monkeypatch.undo()
+    committed = set(records(settings))
+    assert len(committed) == 1
+    (lost,) = {"alpha", "beta"} - committed
+    with Store.open(settings) as store:
+        assert chunks_of(store, lost)  # its chunks are in the store, without a record
+    (settings.articles_dir / f"{lost}.txt").unlink()
+
+    summary = run_index(settings, prune=True, embedder=embedder, show_progress_bar=False)
+    assert (summary.added, summary.unchanged, summary.removed) == (0, 1, 0)
+    assert_consistent(settings)  # the stray chunks went with the end-of-run sweep

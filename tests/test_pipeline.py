@@ -78,14 +78,12 @@ def test_quotes_are_verbatim_at_their_spans_with_metadata(qa, indexed):
 
 
 def test_a_quote_failing_verification_is_dropped(qa, monkeypatch):
-    from bot.components import quote_verifier
+    real = qa.resources.article_texts
 
-    real = quote_verifier.article_texts
+    def tampered(wanted):
+        return {aid: text.replace("Marta", "Martha") for aid, text in real(wanted).items()}
 
-    def tampered(store, wanted):
-        return {aid: text.replace("Marta", "Martha") for aid, text in real(store, wanted).items()}
-
-    monkeypatch.setattr(quote_verifier, "article_texts", tampered)
+    monkeypatch.setattr(qa.resources, "article_texts", tampered)
     answer = qa.ask("Who is the chief engineer of the bridge?")
     assert all("Marta" not in q.text for q in answer.quotes + answer.more_quotes)
 
@@ -197,6 +195,8 @@ def test_refresh_after_a_reindex_answers_like_a_fresh_start(make_settings, embed
         return answer.abstained, [(q.text, round(q.score, 5)) for q in answer.quotes + answer.more_quotes]
 
     qa = QuestionAnswerer(settings, embedder=embedder)
+    # the caches also follow the store's generation every few seconds; here only refresh() may renew them
+    qa.resources.check_interval = 3600
     try:
         assert "48 million" in qa.ask(questions[0]).quotes[0].text
         for question in questions:  # every cache warm
@@ -224,7 +224,7 @@ def test_refresh_after_a_reindex_answers_like_a_fresh_start(make_settings, embed
 def test_yaml_round_trip(qa):
     text = qa.pipeline.dumps()
     assert "bot.components.retriever.HybridRetriever" in text
-    loaded = load_pipeline(text)
+    loaded = load_pipeline(text, resources=qa.resources)  # an embedded store opens once per process
     before, after = qa.pipeline.to_dict(), loaded.to_dict()
     assert after["components"] == before["components"]
     key = lambda c: (c["sender"], c["receiver"])  # noqa: E731

@@ -124,8 +124,11 @@ async def test_real_reindex_indexes_the_articles_folder(admin_bot, real_job):
     assert any(parse_telegram_html(r.params["text"]).blockquotes for r in replies)
 
 
-async def test_document_upload_makes_a_new_article_answerable(admin_bot, real_job):
+async def test_document_upload_makes_a_new_article_answerable(admin_bot, real_job, monkeypatch):
     api = admin_bot.api
+    resources = admin_bot.services.answerer.resources
+    # the caches also follow the store's generation every few seconds; here only the reindex's refresh may
+    monkeypatch.setattr(resources, "check_interval", 3600)
     if admin_bot.services.answerer.store.count_articles() == 0:  # run on its own: index the sample first
         since = api.mark()
         api.inject_text("/reindex", user_id=ADMIN)
@@ -148,11 +151,10 @@ async def test_document_upload_makes_a_new_article_answerable(admin_bot, real_jo
     assert any("Lisbon" in q for q in quotes), quotes
     # the answer was scored with statistics that know the new article: the reindex refreshed the bot's
     # caches (a bot that kept its statistics from before the upload still finds the article by its meaning)
-    from bot.components.resources import corpus_stats
     from bot.lexicon import canon
     from indexing.sparse import tokenize
 
-    stats = corpus_stats(admin_bot.services.answerer.store)
+    stats = resources.corpus_stats()
     assert stats.df.get(canon(tokenize("Zorblat")[0]), 0) > 0, "answers still use statistics from before the upload"
 
 

@@ -1,4 +1,4 @@
-"""Serialisable store location shared by the components that talk to Qdrant."""
+"""Serialisable store location shared by the components that read the store, and how they reach it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from indexing.settings import Settings
 from indexing.store import Store
 
-from .resources import get_store, settings_from_params
+from .resources import StoreResources
 
 
 def store_params(settings: Settings) -> dict[str, Any]:
@@ -16,29 +16,33 @@ def store_params(settings: Settings) -> dict[str, Any]:
         "qdrant_path": str(settings.qdrant_path),
         "qdrant_url": settings.qdrant_url,
         "qdrant_collection": settings.qdrant_collection,
+        "qdrant_engine": settings.qdrant_engine,
     }
 
 
 class StoreUser:
-    """Mixin: a component that opens (or reuses) its store lazily from `store_params`."""
+    """Mixin: a component that reads the store through the `StoreResources` its pipeline hands it.
+
+    Only `store_params` is serialised. A component used on its own (never given resources) opens
+    its own from `store_params` on first use.
+    """
 
     store_params: dict[str, Any]
-    _store: Store | None = None
+    _resources: StoreResources | None = None
 
-    def _settings(self) -> Settings:
-        import os
+    def use_resources(self, resources: StoreResources) -> None:
+        """Share `resources` (the pipeline's store and caches) with this component."""
+        self._resources = resources
 
-        params = dict(self.store_params)
-        if params.get("qdrant_url") and os.environ.get("QDRANT_API_KEY"):
-            params["qdrant_api_key"] = os.environ["QDRANT_API_KEY"]
-        return settings_from_params(params)
+    @property
+    def resources(self) -> StoreResources:
+        if self._resources is None:
+            self._resources = StoreResources.from_params(self.store_params)
+        return self._resources
 
     def warm_up(self) -> None:
-        if self._store is None:
-            self._store = get_store(self._settings())
+        self.resources.store  # noqa: B018 - opens the store now rather than at the first question
 
     @property
     def store(self) -> Store:
-        self.warm_up()
-        assert self._store is not None
-        return self._store
+        return self.resources.store

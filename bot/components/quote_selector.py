@@ -21,7 +21,6 @@ from bot.scoring import (
 from bot.types import ArticleRef, Quote
 
 from ._store_params import StoreUser
-from .resources import corpus_stats
 
 SHORT_WORDS = 6  # a sentence shorter than this is quoted together with a neighbour
 MAX_PAIR_WORDS = 50
@@ -66,7 +65,7 @@ class QuoteSelector(StoreUser):
         self, question: str, embedding: np.ndarray, pool: CandidatePool, context: str | None = None
     ) -> list[SentenceCandidate]:
         """Candidates with features and fused scores, best first."""
-        stats = corpus_stats(self.store)
+        stats = self.resources.corpus_stats()
         qvec = np.asarray(embedding, dtype=np.float32)
         title_cos = {aid: float(vec @ qvec) for aid, vec in pool.titles.items()}
         candidates = pool.candidates
@@ -95,7 +94,7 @@ class QuoteSelector(StoreUser):
             if len(closest) == 3:
                 break
         # the abstain decision's score: the calibrated answerability of the question (bot.scoring)
-        stats = corpus_stats(self.store)
+        stats = self.resources.corpus_stats()
         features = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
         confidence = answerability(features)
         return {"drafts": drafts, "confidence": confidence, "closest": closest}

@@ -11,7 +11,6 @@ from bot.scoring import QuoteDraft
 from bot.types import Quote
 
 from ._store_params import StoreUser
-from .resources import article_texts
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +21,6 @@ class QuoteVerifier(StoreUser):
 
     def __init__(self, store_params: dict[str, Any]) -> None:
         self.store_params = dict(store_params)
-        self._store = None
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self, store_params=self.store_params)
@@ -34,7 +32,7 @@ class QuoteVerifier(StoreUser):
     @component.output_types(quotes=list[Quote], more_quotes=list[Quote])
     def run(self, drafts: list[QuoteDraft], top_k: int = 3, more: int = 6) -> dict[str, Any]:
         wanted = top_k + more
-        texts = article_texts(self.store, {d.quote.article_id: d.content_hash for d in drafts[: wanted + 3]})
+        texts = self.resources.article_texts({d.quote.article_id: d.content_hash for d in drafts[: wanted + 3]})
         verified: list[Quote] = []
         for draft in drafts:
             if len(verified) >= wanted:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, ReplyParameters
@@ -199,10 +199,8 @@ class Reindexer:
         return self._busy
 
     def _locked_store(self) -> Any:
-        client = self.store.client
-        if isinstance(client, LockedClient):
-            return self.store
-        return replace(self.store, client=LockedClient(client, self.lock))
+        # The store locks itself (indexing/store.py): questions read while this job writes.
+        return self.store
 
     async def start(
         self,
