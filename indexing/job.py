@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from indexing.embedding import Embedder, model_id
 from indexing.models import PreparedArticle
-from indexing.plan import Pending, make_plan
+from indexing.plan import RECORD_FIELDS, Pending, make_plan
 from indexing.prepare import prepare_article
 from indexing.settings import Settings
 from indexing.store import Store
@@ -129,7 +129,7 @@ def run_index(
         existing = (
             {}
             if recreate or not store.exists()
-            else {r.payload["article_id"]: r.payload for r in store.article_records()}
+            else {r.payload["article_id"]: r.payload for r in store.article_records(fields=list(RECORD_FIELDS))}
         )
 
         # 1. read and decide

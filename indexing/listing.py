@@ -29,7 +29,8 @@ def list_articles(store: Store) -> list[dict]:
     """Every indexed article's record fields (no text), newest published first, then by title."""
     if not store.exists():
         return []
-    rows = [{name: (record.payload or {}).get(name) for name in FIELDS} for record in store.article_records()]
+    records = store.article_records(fields=list(FIELDS))
+    rows = [{name: (record.payload or {}).get(name) for name in FIELDS} for record in records]
     rows.sort(key=lambda row: (str(row["title"] or "").lower(), row["article_id"]))
     rows.sort(key=lambda row: row["published"] or "", reverse=True)
     return rows

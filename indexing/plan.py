@@ -34,6 +34,8 @@ from indexing.web import WebRead, read_url
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+# What the decisions read from each stored article record (not its text, spans or term counts).
+RECORD_FIELDS = ("article_id", "origin", "fingerprint", "content_hash", "text_hash", "also_at", "summary_only")
 
 
 @dataclass
