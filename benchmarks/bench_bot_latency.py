@@ -151,7 +151,7 @@ async def run(n: int, warmup: int) -> dict:
                     "pipeline_ms": inner,
                     "overhead_ms": end_to_end - inner,
                     "messages": len(api.calls("sendMessage", since, chat_id=user_id)),
-                    "answered": "<blockquote>" in reply[0].params["text"],
+                    "answered": "<blockquote" in reply[0].params["text"],
                 }
             )
     finally:
@@ -176,6 +176,10 @@ async def run(n: int, warmup: int) -> dict:
         "end_to_end_ms": stats("end_to_end_ms"),
         "pipeline_ms": stats("pipeline_ms"),
         "overhead_ms": stats("overhead_ms"),
+        "messages": {
+            "median": statistics.median(row["messages"] for row in rows),
+            "max": max(row["messages"] for row in rows),
+        },
         "rows": rows,
     }
 
@@ -202,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         s = result[key]
         print(f"{label:>22} {s['p50']:>7.1f}ms {s['p95']:>7.1f}ms {s['mean']:>7.1f}ms {s['max']:>7.1f}ms")
+    print(f"messages per answer: median {result['messages']['median']:.0f}, max {result['messages']['max']}")
     target = result["overhead_ms"]["p95"] < 30
     print(f"overhead p95 {'<' if target else '>='} 30 ms target: {'met' if target else 'NOT met'}")
     if args.json:

@@ -27,7 +27,7 @@ from bot.components.quote_selector import QuoteSelector
 from bot.components.quote_verifier import QuoteVerifier
 from bot.components.resources import StoreResources
 from bot.components.retriever import HybridRetriever
-from bot.types import Answer, ArticleRef, EmptyCollectionError, QuestionError
+from bot.types import Answer, ArticleRef, EmptyCollectionError, Passage, QuestionError
 from indexing.embedding import Embedder
 from indexing.settings import Settings
 from indexing.store import Store
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_MODULES = ["bot.*"]
 MORE_QUOTES = 6
+ARTICLE_LIST_FIELDS = ("article_id", "title", "url", "source", "published", "origin", "also_at")
 EMPTY_MESSAGE = "No articles are indexed yet. Add articles and run `python -m indexing` (or /reindex in the bot)."
 
 
@@ -84,6 +85,16 @@ def build_pipeline(
     pipeline.connect("composer.answer", "generator.answer")
     share_resources(pipeline, resources or StoreResources(settings, store))
     return pipeline
+
+
+def newest_words(text: str, limit: int) -> str:
+    """The end of `text` (whitespace-normalised) in at most `limit` characters, cut at a word: a follow-up's
+    thread keeps its newest questions."""
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    tail = words[len(words) - limit :]
+    return tail.split(" ", 1)[1] if " " in tail and not words[len(words) - limit - 1].isspace() else tail.lstrip()
 
 
 def share_resources(pipeline: Pipeline, resources: StoreResources | None = None) -> StoreResources | None:
@@ -181,7 +192,7 @@ class QuestionAnswerer:
         self.check_collection()
         query, earlier = text, None
         if context and context.strip():
-            earlier = " ".join(context.split())[: self.settings.max_question_chars]
+            earlier = newest_words(context, self.settings.max_question_chars)
             query = f"{earlier} {text}"
         filters = {"article_id": article_id, "source": source, "date_from": date_from, "date_to": date_to}
         filters = {k: v for k, v in filters.items() if v} or None
@@ -211,7 +222,7 @@ class QuestionAnswerer:
         self._has_articles = False
 
     def articles(self) -> list[ArticleRef]:
-        """All indexed articles, newest first (published descending, then title)."""
+        """All indexed articles, newest first (published descending, then title); light fields only."""
         if not self.store.exists():
             return []
         refs = [
@@ -221,12 +232,34 @@ class QuestionAnswerer:
                 url=p.get("url"),
                 source=p.get("source"),
                 published=p.get("published"),
+                origin=p.get("origin"),
+                also_from=tuple(
+                    str(h["origin"]) for h in p.get("also_at") or [] if isinstance(h, dict) and h.get("origin")
+                ),
             )
-            for p in (record.payload or {} for record in self.store.article_records())
+            for p in (record.payload or {} for record in self.store.article_records(fields=ARTICLE_LIST_FIELDS))
         ]
         refs.sort(key=lambda r: r.title.lower())
         refs.sort(key=lambda r: r.published or "", reverse=True)
         return refs
+
+    def context(
+        self, article_id: str, start: int, end: int, sentences: int = 2, *, quote: str | None = None
+    ) -> Passage | None:
+        """The quote at [start, end) of an article with up to `sentences` sentences before and after, sliced
+        verbatim from the stored text; None when the article is gone or (given `quote`) its text no longer
+        holds that quote there."""
+        record = self.store.article_record(article_id, with_text=True)
+        if not record or not isinstance(record.get("text"), str):
+            return None
+        text, spans = record["text"], [tuple(span) for span in record.get("sentences") or []]
+        if not 0 <= start < end <= len(text) or (quote is not None and text[start:end] != quote):
+            return None
+        first = next((i for i, (_, e) in enumerate(spans) if e > start), len(spans))
+        last = next((i for i in range(len(spans) - 1, -1, -1) if spans[i][0] < end), -1)
+        begin = min(start, spans[max(0, first - sentences)][0]) if first < len(spans) else start
+        finish = max(end, spans[min(len(spans) - 1, last + sentences)][1]) if last >= 0 else end
+        return Passage(text[begin:start], text[start:end], text[end:finish])
 
     def close(self) -> None:
         """Drop the caches and release the store (when this answerer opened it)."""

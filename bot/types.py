@@ -44,6 +44,8 @@ class ArticleRef:
     source: str | None = None
     published: str | None = None
     score: float | None = None
+    origin: str | None = None  # the file or URL it was read from (admin tools)
+    also_from: tuple[str, ...] = ()  # other files or URLs with the same text (indexed once, under this id)
 
 
 @dataclass
@@ -61,3 +63,12 @@ class Answer:
     # Where the extractive `answer` (the lead) lies in quotes[0].text (offsets relative to that text), so
     # renderers can show it bold inside its quote instead of printing it twice. None when generated/abstained.
     lead: tuple[int, int] | None = None
+
+
+@dataclass
+class Passage:
+    """A quote with the sentences around it, all verbatim from the stored article: before + quote + after."""
+
+    before: str
+    quote: str
+    after: str

@@ -1,10 +1,14 @@
 """A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests and the latency benchmark.
 
 It speaks the Bot API's JSON over HTTP for every method the bot calls (getMe, getUpdates with long polling
-and offsets, sendMessage, editMessageText, editMessageReplyMarkup, sendChatAction, answerCallbackQuery,
-setMyCommands, deleteWebhook, setWebhook, getFile and file downloads under /file/bot<token>/<path>),
-validates HTML the way Telegram does (balanced, allowed tags, at most 4,096 characters of text), records
-every request, can inject updates, and can answer 429 (with retry_after) or 5xx on demand.
+and offsets, sendMessage, editMessageText, editMessageReplyMarkup, deleteMessage, sendChatAction,
+answerCallbackQuery, answerInlineQuery, setMyCommands / getMyCommands with scopes, deleteWebhook,
+setWebhook, getFile and file downloads under /file/bot<token>/<path>). It refuses what Telegram refuses:
+unsupported tags or attributes, unbalanced tags, nested blockquotes, `expandable` outside a blockquote,
+links that are not URLs, text over 4,096 UTF-16 code units after entities parsing, replies to missing
+messages, callback data over 64 bytes. It records every request, injects messages, edited messages,
+button presses and inline queries (deep-link `/start PAYLOAD` is a message), and answers 429 (with
+retry_after) or 5xx on demand.
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
@@ -58,50 +62,36 @@ ALLOWED_TAGS = {
     "blockquote": {"expandable"},
     "tg-emoji": {"emoji-id"},
 }
-MAX_TEXT = 4096
+MAX_TEXT = 4096  # UTF-16 code units of the text after entities parsing
+MAX_CAPTION = 1024
+MAX_INLINE_RESULTS = 50
+NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[A-Za-z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*>")
+_ATTR = re.compile(r"([A-Za-z-]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>\"']+))?")
+_ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]+);")
 
 
 class TelegramHTMLError(ValueError):
     """What Telegram answers as 'Bad Request: can't parse entities'."""
 
 
-class _Validator(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.text: list[str] = []
-        self.links: list[str] = []
-        self.blockquotes: list[str] = []
-        self._quote_depth = 0
-        self._quote_text: list[str] = []
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            raise TelegramHTMLError(f'Unsupported start tag "{tag}"')
-        for name, _value in attrs:
-            if name not in ALLOWED_TAGS[tag]:
-                raise TelegramHTMLError(f'Unsupported attribute "{name}" in tag "{tag}"')
-        if tag == "a":
-            self.links.append(dict(attrs).get("href") or "")
-        if tag == "blockquote":
-            if self._quote_depth:
-                raise TelegramHTMLError("Nested blockquotes are not allowed")
-            self._quote_depth += 1
-            self._quote_text = []
-        self.stack.append(tag)
 
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            raise TelegramHTMLError(f'Unmatched end tag "{tag}"')
-        self.stack.pop()
-        if tag == "blockquote":
-            self._quote_depth -= 1
-            self.blockquotes.append("".join(self._quote_text))
+def _unescape(text: str) -> str:
+    """Decode HTML entities the way Telegram does: &lt; &gt; &amp; &quot; and numeric ones; others stay."""
 
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-        if self._quote_depth:
-            self._quote_text.append(data)
+    def one(match: re.Match) -> str:
+        name = match.group(1)
+        if name.startswith(("#x", "#X")):
+            return chr(int(name[2:], 16))
+        if name.startswith("#"):
+            return chr(int(name[1:]))
+        return NAMED_ENTITIES.get(name, match.group(0))
+
+    return _ENTITY.sub(one, text)
 
 
 @dataclass
@@ -111,16 +101,60 @@ class ParsedHTML:
     text: str
     links: list[str]
     blockquotes: list[str]
+    expandable: list[bool] = field(default_factory=list)  # per blockquote
+    bold: list[str] = field(default_factory=list)  # text of each <b>/<strong>
 
 
 def parse_telegram_html(markup: str) -> ParsedHTML:
-    """Parse like Telegram: allowed tags only, balanced, entities decoded. Raises TelegramHTMLError."""
-    parser = _Validator()
-    parser.feed(markup)
-    parser.close()
-    if parser.stack:
-        raise TelegramHTMLError(f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"')
-    return ParsedHTML("".join(parser.text), parser.links, parser.blockquotes)
+    """Parse like Telegram: supported tags and attributes only, balanced, no nested blockquote, `expandable`
+    only on a blockquote, links with an http(s) or tg: URL; entities decoded. Raises TelegramHTMLError."""
+    text = ""
+    stack: list[tuple[str, int]] = []  # (tag, where its text starts)
+    parsed = ParsedHTML("", [], [])
+    position = 0
+    for match in re.finditer(r"<[^<]*?>|<", markup):
+        text += _unescape(markup[position : match.start()])
+        position = match.end()
+        token = _TAG.fullmatch(match.group(0))
+        if token is None:
+            raise TelegramHTMLError(f"Unsupported start tag at byte offset {len(markup[: match.start()].encode())}")
+        closing, tag, attributes = token.group(1), token.group(2).lower(), token.group(3)
+        if closing:
+            if attributes.strip() or not stack or stack[-1][0] != tag:
+                raise TelegramHTMLError(f'Unmatched end tag "{tag}" at byte offset {match.start()}')
+            begin = stack.pop()[1]
+            if tag == "blockquote":
+                parsed.blockquotes.append(text[begin:])
+            elif tag in ("b", "strong"):
+                parsed.bold.append(text[begin:])
+            continue
+        _check_start_tag(tag, attributes, stack, parsed)
+        stack.append((tag, len(text)))
+    text += _unescape(markup[position:])
+    if stack:
+        raise TelegramHTMLError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+    parsed.text = text
+    return parsed
+
+
+def _check_start_tag(tag: str, attributes: str, stack: list[tuple[str, int]], parsed: ParsedHTML) -> None:
+    if tag not in ALLOWED_TAGS:
+        raise TelegramHTMLError(f'Unsupported start tag "{tag}"')
+    attrs = {name.lower(): (value or "").strip("\"'") for name, value in _ATTR.findall(attributes)}
+    for name in attrs:
+        if name not in ALLOWED_TAGS[tag]:
+            raise TelegramHTMLError(f'Unsupported attribute "{name}" in tag "{tag}"')
+    if tag == "blockquote":
+        if any(open_tag == "blockquote" for open_tag, _ in stack):
+            raise TelegramHTMLError("Nested blockquotes are not allowed")
+        parsed.expandable.append("expandable" in attrs)
+    elif tag == "a":
+        href = _unescape(attrs.get("href", ""))
+        if not re.match(r"(https?://[^\s/?#]+|tg://)", href):
+            raise TelegramHTMLError(f"Can't parse URL {href!r}")
+        parsed.links.append(href)
+    elif tag == "span" and attrs.get("class") != "tg-spoiler":
+        raise TelegramHTMLError('Tag "span" must have class "tg-spoiler"')
 
 
 @dataclass
@@ -154,7 +188,9 @@ class FakeBotAPI:
     messages: dict[tuple[int, int], dict] = field(default_factory=dict)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
-    commands: list[dict] = field(default_factory=list)
+    commands: dict[str, list[dict]] = field(default_factory=dict)  # scope (JSON) -> commands
+    inline_answers: dict[str, dict] = field(default_factory=dict)  # inline query id -> answerInlineQuery params
+    inline_mode: bool = True  # BotFather's /setinline was done
 
     def __post_init__(self) -> None:
         self._updates: deque[dict] = deque()
@@ -240,6 +276,7 @@ class FakeBotAPI:
             message["document"] = document
         if extra:
             message.update(extra)
+        self.messages[(chat_id, message["message_id"])] = message
         return message
 
     def inject(self, payload: dict, kind: str = "message") -> int:
@@ -251,6 +288,23 @@ class FakeBotAPI:
 
     def inject_text(self, text: str, **kwargs: Any) -> int:
         return self.inject(self.message(text, **kwargs))
+
+    def inject_edit(self, message: dict, text: str) -> int:
+        """The user edits one of their messages (an `edited_message` update with the new text)."""
+        edited = {k: v for k, v in message.items() if k not in ("text", "entities")}
+        edited.update(text=text, edit_date=int(time.time()))
+        entities = _entities(text)
+        if entities:
+            edited["entities"] = entities
+        self.messages[(edited["chat"]["id"], edited["message_id"])] = edited
+        return self.inject(edited, kind="edited_message")
+
+    def inject_inline(self, query: str, user_id: int = 1001, offset: str = "") -> str:
+        """`@bot query` typed in any chat (an `inline_query` update); returns the query id."""
+        query_id = f"iq{next(self._callback_ids)}"
+        payload = {"id": query_id, "from": self.user(user_id), "query": query, "offset": offset, "chat_type": "sender"}
+        self.inject(payload, kind="inline_query")
+        return query_id
 
     def inject_callback(self, data: str, message: dict, user_id: int = 1001) -> int:
         """A button press on one of the bot's messages (`message` as returned by sendMessage)."""
@@ -400,7 +454,7 @@ class FakeBotAPI:
             **self.bot_user(),
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_mode,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -435,16 +489,52 @@ class FakeBotAPI:
 
     async def _api_setMyCommands(self, params: dict) -> bool:
         commands = params.get("commands") or []
+        if len(commands) > 100:
+            raise _BadRequest("too many commands")
         for command in commands:
-            if not (1 <= len(command.get("command", "")) <= 32) or not (
-                1 <= len(command.get("description", "")) <= 256
-            ):
-                raise _BadRequest("invalid command")
-        self.commands = commands
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise _BadRequest("BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise _BadRequest("BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[self._scope_key(params)] = commands
         return True
 
     async def _api_getMyCommands(self, params: dict) -> list[dict]:
-        return self.commands
+        return self.commands.get(self._scope_key(params), [])
+
+    @staticmethod
+    def _scope_key(params: dict) -> str:
+        scope = params.get("scope") or {"type": "default"}
+        kinds = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators"}
+        if scope.get("type") not in kinds | {"chat", "chat_administrators", "chat_member"}:
+            raise _BadRequest("wrong scope type")
+        if scope["type"] not in kinds and "chat_id" not in scope:
+            raise _BadRequest("chat_id is required for this scope")
+        return json.dumps(scope, sort_keys=True)
+
+    def commands_for(self, scope_type: str = "default", **scope: Any) -> list[str]:
+        """The command names registered for a scope (e.g. `commands_for("chat", chat_id=9001)`)."""
+        key = json.dumps({"type": scope_type, **scope}, sort_keys=True)
+        return [command["command"] for command in self.commands.get(key, [])]
+
+    async def _api_answerInlineQuery(self, params: dict) -> bool:
+        results = params.get("results") or []
+        if len(results) > MAX_INLINE_RESULTS:
+            raise _BadRequest("RESULTS_TOO_MUCH")
+        ids = [str(result.get("id", "")) for result in results]
+        if len(set(ids)) != len(ids) or not all(1 <= len(i.encode()) <= 64 for i in ids):
+            raise _BadRequest("RESULT_ID_INVALID")
+        for result in results:
+            if result.get("type") != "article" or not result.get("title"):
+                raise _BadRequest("RESULT_TYPE_INVALID")
+            content = result.get("input_message_content") or {}
+            self._check_text({"text": content.get("message_text"), "parse_mode": content.get("parse_mode")}, "text")
+            self._check_markup(result.get("reply_markup"))
+        button = params.get("button")
+        if button and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", button.get("start_parameter", "")):
+            raise _BadRequest("START_PARAM_INVALID")
+        self.inline_answers[str(params.get("inline_query_id"))] = params
+        return True
 
     async def _api_sendChatAction(self, params: dict) -> bool:
         if params.get("action") not in {"typing", "upload_document", "upload_photo", "record_voice"}:
@@ -456,8 +546,9 @@ class FakeBotAPI:
             raise _BadRequest("MESSAGE_TOO_LONG")
         return True
 
-    def _check_text(self, params: dict) -> str:
-        text = params.get("text")
+    def _check_text(self, params: dict, key: str = "text") -> str:
+        """The text as Telegram would show it; raises what Telegram answers for bad text or markup."""
+        text = params.get(key)
         if not isinstance(text, str) or not text.strip():
             raise _BadRequest("message text is empty")
         plain = text
@@ -466,19 +557,38 @@ class FakeBotAPI:
                 plain = parse_telegram_html(text).text
             except TelegramHTMLError as error:
                 raise _BadRequest(f"can't parse entities: {error}") from None
-        if len(plain) > MAX_TEXT:
+        if not plain.strip():
+            raise _BadRequest("message text is empty")
+        if utf16_len(plain) > MAX_TEXT:
             raise _BadRequest("message is too long")
-        markup = params.get("reply_markup")
-        if markup:
-            for row in markup.get("inline_keyboard", []):
-                for button in row:
-                    if len(button.get("callback_data", "").encode()) > 64:
-                        raise _BadRequest("BUTTON_DATA_INVALID")
+        self._check_markup(params.get("reply_markup"))
         return plain
+
+    @staticmethod
+    def _check_markup(markup: dict | None) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise _BadRequest("BUTTON_TEXT_EMPTY")
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise _BadRequest("BUTTON_DATA_INVALID")
+
+    def _check_reply(self, chat_id: int, params: dict) -> dict | None:
+        """The message replied to; Telegram refuses a missing one unless allow_sending_without_reply."""
+        reply = params.get("reply_parameters") or {}
+        reply_id = reply.get("message_id") or params.get("reply_to_message_id")
+        if not reply_id:
+            return None
+        original = self.messages.get((int(reply.get("chat_id") or chat_id), int(reply_id)))
+        if original is None and not reply.get("allow_sending_without_reply"):
+            raise _BadRequest("message to be replied not found")
+        return original
 
     async def _api_sendMessage(self, params: dict) -> dict:
         plain = self._check_text(params)
         chat_id = int(params["chat_id"])
+        original = self._check_reply(chat_id, params)
         message = {
             "message_id": next(self._message_ids[chat_id]),
             "date": int(time.time()),
@@ -488,12 +598,8 @@ class FakeBotAPI:
         }
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
-        reply = params.get("reply_parameters") or {}
-        reply_id = reply.get("message_id") or params.get("reply_to_message_id")
-        if reply_id:
-            original = self.messages.get((chat_id, int(reply_id)))
-            if original is not None:
-                message["reply_to_message"] = original
+        if original is not None:
+            message["reply_to_message"] = {k: v for k, v in original.items() if k not in ("html", "reply_to_message")}
         self.messages[(chat_id, message["message_id"])] = {**message, "html": params["text"]}
         return message
 
@@ -554,21 +660,17 @@ def _decode(key: str, value: Any) -> Any:
         return value
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _entities(text: str) -> list[dict]:
     """bot_command at the start and @mentions, with UTF-16 offsets like Telegram."""
     entities = []
     if text.startswith("/"):
         command = text.split(maxsplit=1)[0]
-        entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(command)})
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
     position = 0
     for word in text.split(" "):
         if word.startswith("@") and len(word) > 1:
             name = word.rstrip(".,!?:;")
-            entities.append({"type": "mention", "offset": _utf16_len(text[:position]), "length": _utf16_len(name)})
+            entities.append({"type": "mention", "offset": utf16_len(text[:position]), "length": utf16_len(name)})
         position += len(word) + 1
     return entities
 
@@ -617,7 +719,7 @@ class RunningBot:
 
 def _looks_like_answer_start(request: Request) -> bool:
     text = request.params.get("text", "")
-    return "<blockquote>" in text or "From the articles" in text
+    return "<blockquote" in text or "Generated from the quotes" in text
 
 
 async def start_bot(

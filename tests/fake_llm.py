@@ -11,13 +11,15 @@ from aiohttp import web
 
 class FakeLLM:
     """Serves POST /v1/chat/completions. `mode`: "ok" (answers `reply`), "error" (HTTP 500),
-    "slow" (sleeps `delay` seconds first), "garbage" (a body without choices). Requests are kept."""
+    "slow" (sleeps `delay` seconds first), "garbage" (a body without choices). Requests are kept, and
+    `responses` counts the completions answered (so a test can tell whether a call is still pending)."""
 
     def __init__(self, reply: str = "The bridge reopened on Tuesday after repairs [1].") -> None:
         self.reply = reply
         self.mode = "ok"
         self.delay = 2.0
         self.requests: list[dict[str, Any]] = []
+        self.responses = 0
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -35,6 +37,7 @@ class FakeLLM:
             return web.json_response({"error": {"message": "boom"}}, status=500)
         if self.mode == "slow":
             await asyncio.sleep(self.delay)
+        self.responses += 1
         if self.mode == "garbage":
             return web.json_response({"unexpected": True})
         return web.json_response(

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot.telegram.access import ADMIN_ONLY
-from bot.telegram.handlers import BUSY
+from bot.telegram.uploads import BUSY
 from indexing.job import IndexSummary
 from tests.fake_bot_api import parse_telegram_html, start_bot
 from tests.test_telegram_e2e import ADMIN, SAMPLE, USER, make_module_settings
@@ -53,14 +53,14 @@ async def admin_bot(admin_corpus):
 
 
 async def wait_for_summary(api, since, timeout=120.0):
-    """The status message edited into its final summary (✅ / ⚠️ / ❌)."""
-    edits = await api.wait_for(
-        "editMessageText",
+    """The job's result: a new message (it notifies) starting with ✅ / ⚠️ / ❌."""
+    sent = await api.wait_for(
+        "sendMessage",
         since=since,
         timeout=timeout,
-        predicate=lambda r: r.params["text"].startswith(("✅", "⚠️", "❌", "⏹")),
+        predicate=lambda r: r.params["text"].startswith(("✅", "⚠️", "❌")),
     )
-    return edits[0]
+    return sent[0]
 
 
 async def test_reindex_edits_one_status_message_and_refuses_a_second_run(admin_bot, monkeypatch):
@@ -87,14 +87,17 @@ async def test_reindex_edits_one_status_message_and_refuses_a_second_run(admin_b
     )
     assert refusal
     progress = await api.wait_for(
-        "editMessageText", since=since, predicate=lambda r: "embedding 3/3" in r.params["text"]
+        "editMessageText", since=since, predicate=lambda r: "embedding 3 of 3 sentences" in r.params["text"]
     )
     release.set()
     summary = await wait_for_summary(api, since)
     status = [r for r in api.calls("sendMessage", since, chat_id=ADMIN) if r.params["text"].startswith("⏳")]
     assert len(status) == 1, "exactly one status message"
     message_id = status[0].result["message_id"]
-    assert summary.params["message_id"] == message_id and progress[0].params["message_id"] == message_id
+    assert progress[0].params["message_id"] == message_id
+    assert api.calls("deleteMessage", since, message_id=message_id), "the result replaces the status message"
+    command = status[0].params["reply_parameters"]["message_id"]
+    assert summary.params["reply_parameters"]["message_id"] == command, "the result replies to the command"
     text = parse_telegram_html(summary.params["text"]).text
     for part in ("1 added", "0 updated", "2 unchanged", "0 removed", "0 failed"):
         assert part in text
@@ -143,7 +146,7 @@ async def test_document_upload_makes_a_new_article_answerable(admin_bot, real_jo
     text = parse_telegram_html(summary.params["text"]).text
     assert text.startswith("✅") and "1 added" in text and "ask about it now" in text, text
     assert api.calls("getFile", since) and api.calls("<download>", since)
-    saved = admin_bot.settings.articles_dir / "zorblat-festival.txt"
+    saved = admin_bot.settings.articles_dir / "zorblat festival.txt"
     assert saved.read_text() == NEW_ARTICLE
 
     after = await admin_bot.ask("Where did the Zorblat festival of mechanical puppetry open?", user_id=USER)
@@ -214,3 +217,120 @@ async def test_add_url_indexes_an_article_from_the_web(admin_bot, real_job):
         await runner.cleanup()
     usage = await admin_bot.ask("/add not-a-url", user_id=ADMIN)
     assert "Usage" in usage[0].params["text"]
+
+
+def texts_since(api, since) -> list[str]:
+    return [parse_telegram_html(r.params["text"]).text for r in api.calls("sendMessage", since)]
+
+
+async def test_sources_search_and_remove_an_article(admin_bot, real_job):
+    api = admin_bot.api
+    articles = admin_bot.settings.articles_dir
+    (articles / "ferry timetable.txt").write_text(
+        "Harbour ferry timetable changes\n\nThe harbour ferry will run every twenty minutes from Monday.\n",
+        encoding="utf-8",
+    )
+    since = api.mark()
+    api.inject_text("/reindex", user_id=ADMIN)
+    await wait_for_summary(api, since)
+
+    found = await admin_bot.ask("/sources harbour FERRY", user_id=USER)
+    text = parse_telegram_html(found[0].params["text"]).text
+    assert "Harbour ferry timetable changes" in text and "Centcom" not in text and "(1," in text
+    assert "<code>" not in found[0].params["text"], "ids are for admins"
+    nothing = await admin_bot.ask("/sources zeppelin", user_id=USER)
+    assert "No indexed article" in nothing[0].params["text"]
+
+    listing = await admin_bot.ask("/sources", user_id=ADMIN)
+    assert "<code>ferry timetable</code>" in listing[0].params["text"], "admins see the ids"
+    trash = [
+        b["callback_data"]
+        for row in listing[0].params["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "🗑" in b["text"]
+    ]
+    assert len(trash) >= 2 and all(len(data.encode()) <= 64 for data in trash)
+
+    user_view = await admin_bot.ask("/sources", user_id=USER)
+    assert "🗑" not in str(user_view[0].params.get("reply_markup")), "only admins get removal buttons"
+    refused = await admin_bot.ask("/remove ferry timetable", user_id=USER)
+    assert refused[0].params["text"] == ADMIN_ONLY
+
+    before = await admin_bot.ask("How often will the harbour ferry run from Monday?", user_id=USER)
+    assert any("twenty minutes" in q for r in before for q in parse_telegram_html(r.params["text"]).blockquotes)
+    since = api.mark()
+    api.inject_text("/remove ferry timetable", user_id=ADMIN)
+    result = await api.wait_for("sendMessage", since=since, timeout=60, predicate=lambda r: "🗑" in r.params["text"])
+    text = parse_telegram_html(result[0].params["text"]).text
+    assert "Harbour ferry timetable changes" in text and "removed" in text.lower() and str(articles) not in text
+    assert not (articles / "ferry timetable.txt").exists()
+    assert (admin_bot.settings.data_dir / "removed" / "ferry timetable.txt").exists()
+    after = await admin_bot.ask("How often will the harbour ferry run from Monday?", user_id=USER)
+    assert not any("twenty minutes" in q for r in after for q in parse_telegram_html(r.params["text"]).blockquotes)
+
+    since = api.mark()
+    api.inject_text("/reindex", user_id=ADMIN)
+    summary = await wait_for_summary(api, since)
+    assert "0 added" in parse_telegram_html(summary.params["text"]).text, "/reindex must not bring it back"
+    missing = await admin_bot.ask("/remove no-such-article", user_id=ADMIN)
+    assert "No indexed article" in missing[0].params["text"]
+
+
+async def test_remove_from_a_sources_button_asks_first(admin_bot, real_job):
+    api = admin_bot.api
+    (admin_bot.settings.articles_dir / "kite festival.txt").write_text(
+        "Kite festival moves to the dunes\n\nThe kite festival will be held on the northern dunes this year.\n",
+        encoding="utf-8",
+    )
+    since = api.mark()
+    api.inject_text("/reindex", user_id=ADMIN)
+    await wait_for_summary(api, since)
+    listing = await admin_bot.ask("/sources kite", user_id=ADMIN)
+    [trash] = [
+        b["callback_data"]
+        for row in listing[0].params["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "🗑" in b["text"]
+    ]
+    message = {k: v for k, v in api.messages[(ADMIN, listing[0].result["message_id"])].items() if k != "html"}
+    since = api.mark()
+    api.inject_callback(trash, message, user_id=ADMIN)
+    confirm = await api.wait_for("sendMessage", since=since, chat_id=ADMIN)
+    assert "Kite festival moves to the dunes" in confirm[0].params["text"]
+    labels = {
+        b["text"]: b["callback_data"] for row in confirm[0].params["reply_markup"]["inline_keyboard"] for b in row
+    }
+    assert (admin_bot.settings.articles_dir / "kite festival.txt").exists(), "nothing removed before confirming"
+
+    stranger = {k: v for k, v in api.messages[(ADMIN, confirm[0].result["message_id"])].items() if k != "html"}
+    since = api.mark()
+    api.inject_callback(labels["Yes, remove it"], stranger, user_id=USER)
+    ack = await api.wait_for("answerCallbackQuery", since=since)
+    assert "admins" in ack[0].params["text"] and (admin_bot.settings.articles_dir / "kite festival.txt").exists()
+
+    since = api.mark()
+    api.inject_callback(labels["Yes, remove it"], stranger, user_id=ADMIN)
+    await api.wait_for("sendMessage", since=since, timeout=60, predicate=lambda r: "🗑" in r.params["text"])
+    assert not (admin_bot.settings.articles_dir / "kite festival.txt").exists()
+    gone = await admin_bot.ask("/sources kite", user_id=ADMIN)
+    assert "No indexed article" in gone[0].params["text"]
+
+
+async def test_uploads_lists_what_became_of_each_file(admin_bot, real_job):
+    api = admin_bot.api
+    document = api.add_file(
+        "../secret/lighthouse notes.md",
+        b"# Lighthouse restored\n\nThe old lighthouse was repainted red and white in May.\n",
+    )
+    since = api.mark()
+    api.inject(api.message(None, user_id=ADMIN, document=document))
+    summary = await wait_for_summary(api, since)
+    text = parse_telegram_html(summary.params["text"]).text
+    assert "Lighthouse restored" in text and "lighthouse notes.md" in text
+    assert (admin_bot.settings.articles_dir / "lighthouse notes.md").exists()
+    listing = await admin_bot.ask("/uploads", user_id=ADMIN)
+    text = parse_telegram_html(listing[0].params["text"]).text
+    assert "lighthouse notes.md" in text and "added" in text and "Lighthouse restored" in text
+    assert str(admin_bot.settings.articles_dir) not in text
+    refused = await admin_bot.ask("/uploads", user_id=USER)
+    assert refused[0].params["text"] == ADMIN_ONLY

@@ -18,10 +18,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.telegram.access import ADMIN_ONLY, REFUSAL
-from bot.telegram.handlers import APOLOGY, NOT_TEXT
+from bot.telegram.access import ADMIN_ONLY, refusal
+from bot.telegram.questions import APOLOGY, NOT_TEXT
 from bot.types import Answer, ArticleRef, Quote
-from tests.fake_bot_api import FakeBotAPI, parse_telegram_html, start_bot
+from tests.fake_bot_api import FakeBotAPI, parse_telegram_html, start_bot, utf16_len
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +38,13 @@ def _normalise(text: str) -> str:
 
 
 ARTICLE_TEXT = _normalise(SAMPLE.read_text(encoding="utf-8"))
+
+
+def stored_text(store, article_id: str = "centcom") -> str:
+    """The article's cleaned text as stored (quotes and context are verbatim slices of it)."""
+    return next(
+        r.payload["text"] for r in store.article_records(with_text=True) if r.payload["article_id"] == article_id
+    )
 
 
 def make_module_settings(root: Path, **overrides):
@@ -102,8 +109,8 @@ def html_of(request) -> str:
 
 
 def assert_valid_html(text: str) -> None:
-    assert len(text) <= 4096
-    parse_telegram_html(text)  # raises on unbalanced / unsupported tags
+    parsed = parse_telegram_html(text)  # raises on unbalanced / unsupported tags
+    assert utf16_len(parsed.text) <= 4096  # Telegram counts the text after entities parsing, in UTF-16
 
 
 def buttons(request) -> list[tuple[str, str]]:
@@ -122,6 +129,32 @@ def bot_message(api: FakeBotAPI, request) -> dict:
     }
 
 
+def page_url(href: str) -> str:
+    """A link without its text fragment (what the page itself is)."""
+    return href.split("#:~:", 1)[0].removesuffix("#")
+
+
+def fragment_terms(href: str) -> list[list[str]]:
+    """The text directives of a link's text fragment, percent-decoded: [[text], [start, end], …]."""
+    from urllib.parse import unquote
+
+    _, _, directives = href.partition(":~:")
+    return [[unquote(term) for term in part.removeprefix("text=").split(",")] for part in directives.split("&") if part]
+
+
+def assert_fragment_matches(href: str, quotes: list[str]) -> None:
+    """Each text directive decodes to one of `quotes` (whole, or its first and last words)."""
+    terms = fragment_terms(href)
+    assert terms, href
+    for directive, quote in zip(terms, quotes, strict=False):
+        text = _normalise(quote)
+        if len(directive) == 1:
+            assert directive[0] == text
+        else:
+            start, end = directive
+            assert text.startswith(start) and text.endswith(end) and len(start) + len(end) < len(text)
+
+
 def db_rows(settings, sql: str, *args) -> list[tuple]:
     with sqlite3.connect(settings.feedback_db) as db:
         return db.execute(sql, args).fetchall()
@@ -130,15 +163,16 @@ def db_rows(settings, sql: str, *args) -> list[tuple]:
 # --------------------------------------------------------------------------- conversation
 
 
-async def test_commands_registered_with_set_my_commands(bot):
-    calls = bot.api.calls("setMyCommands")
-    default = [c for c in calls if "scope" not in c.params]
-    assert default, "setMyCommands not called"
-    names = {c["command"] for c in default[0].params["commands"]}
-    assert {"start", "help", "sources", "ask"} <= names
-    admin = [c for c in calls if c.params.get("scope", {}).get("chat_id") == ADMIN]
-    assert admin and {"reindex", "add"} <= {c["command"] for c in admin[0].params["commands"]}
-    assert bot.api.calls("deleteWebhook"), "polling must delete any webhook first"
+async def test_commands_menu_is_scoped_per_chat_type(bot):
+    api = bot.api
+    assert {"start", "help", "sources", "ask"} <= set(api.commands_for("default"))
+    assert api.commands_for("all_private_chats")[:2] == ["start", "help"]
+    group = api.commands_for("all_group_chats")
+    assert group[0] == "ask" and "start" not in group and "reindex" not in group
+    admin = api.commands_for("chat", chat_id=ADMIN)
+    assert {"reindex", "add", "remove", "uploads", "sources"} <= set(admin)
+    assert not {"reindex", "remove"} & set(api.commands_for("all_private_chats"))
+    assert api.calls("deleteWebhook"), "polling must delete any webhook first"
 
 
 async def test_typing_is_shown_while_a_slow_answer_is_prepared(bot, monkeypatch):
@@ -164,46 +198,106 @@ async def test_private_question_gets_verbatim_quotes_with_sources(bot):
     assert 1 <= len(quotes) <= 3
     for quote in quotes:
         assert _normalise(quote) in ARTICLE_TEXT, quote
+    assert len(replies) == 1, "one answer, one message"
     parsed = parse_telegram_html(html_of(replies[-1]))
-    assert ARTICLE_URL in parsed.links  # escaped in the HTML, exact after parsing
+    assert [page_url(href) for href in parsed.links] == [ARTICLE_URL]  # one source line for the one article
+    assert_fragment_matches(parsed.links[0], quotes)  # the link scrolls to the quoted sentences
     assert "&amp;" in html_of(replies[-1]) and "&lt;x&gt;" in html_of(replies[-1])
-    assert TITLE in parsed.text and "Business Standard" in parsed.text and "5 Aug 2022" in parsed.text
+    assert parsed.text.count(TITLE) == 1 and "Business Standard" in parsed.text and "5 Aug 2022" in parsed.text
+    assert parsed.bold and parsed.bold[0] in quotes[0], "the lead is shown bold inside its quote"
+    question_id = replies[0].params["reply_parameters"]["message_id"]
+    assert bot.api.messages[(USER, question_id)]["text"] == QUESTION, "the answer replies to the question"
     labels = [text for text, _ in buttons(replies[-1])]
-    assert labels == ["More quotes", "👍", "👎"]
+    assert labels == ["More quotes", "Context", "👍", "👎"]
     assert all(len(data.encode()) <= 64 for _, data in buttons(replies[-1]))
+    await bot.api.quiet(0.2)  # the answer is sent first, recorded just after
     row = db_rows(bot.settings, "SELECT question, quotes FROM questions ORDER BY id DESC LIMIT 1")[0]
     assert row[0] == QUESTION and [q["text"] for q in json.loads(row[1])] == [q for q in quotes]
 
 
-async def test_more_quotes_and_feedback_buttons(bot):
+async def press(api, data: str, message: dict, user_id: int = USER):
+    """Press a button; returns (the answerCallbackQuery, the request log position before the press)."""
+    since = api.mark()
+    api.inject_callback(data, message, user_id=user_id)
+    ack = await api.wait_for("answerCallbackQuery", since=since)
+    await api.quiet(0.2)
+    return ack[0], since
+
+
+def button_data(request_or_markup, label: str) -> str:
+    markup = request_or_markup.params["reply_markup"] if hasattr(request_or_markup, "params") else request_or_markup
+    return next(b["callback_data"] for row in markup["inline_keyboard"] for b in row if b["text"].startswith(label))
+
+
+def labels_of(markup: dict) -> list[str]:
+    return [b["text"] for row in markup["inline_keyboard"] for b in row]
+
+
+async def test_votes_more_quotes_once_and_reasons(bot):
+    api = bot.api
     replies = await bot.ask("When did the US general visit Pakistan?")
     first_quotes = quotes_of(replies)
-    answer = bot_message(bot.api, replies[-1])
-    more = next(data for text, data in buttons(replies[-1]) if text == "More quotes")
+    answer = bot_message(api, replies[-1])
+    question_id = int(button_data(replies[-1], "More quotes").split(":")[1])
 
-    since = bot.api.mark()
-    bot.api.inject_callback(more, answer, user_id=USER)
-    extra = await bot.api.wait_for("sendMessage", since=since, chat_id=USER)
-    await bot.api.wait_for("answerCallbackQuery", since=since)
+    ack, since = await press(api, button_data(replies[-1], "👍"), answer)
+    assert "Thanks" in ack.params.get("text", "")
+    assert db_rows(bot.settings, "SELECT vote, user_id FROM feedback WHERE question_id = ?", question_id) == [(1, USER)]
+    marked = api.calls("editMessageReplyMarkup", since, message_id=answer["message_id"])[-1].params["reply_markup"]
+    assert "👍 ✓" in labels_of(marked)
+
+    answer = bot_message(api, replies[-1])
+    more = button_data(replies[-1], "More quotes")
+    _, since = await press(api, more, answer)
+    extra = api.calls("sendMessage", since, chat_id=USER)
     new_quotes = quotes_of(extra)
     assert new_quotes and not set(new_quotes) & set(first_quotes)
     assert all(_normalise(q) in ARTICLE_TEXT for q in new_quotes)
-    edited = await bot.api.wait_for("editMessageReplyMarkup", since=since, message_id=answer["message_id"])
-    assert "More quotes" not in [b["text"] for row in edited[0].params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "👍 ✓" in labels_of(extra[-1].params["reply_markup"]), "the new buttons keep the vote"
+    moved = api.calls("editMessageReplyMarkup", since, message_id=answer["message_id"])[-1].params["reply_markup"]
+    assert "More quotes" not in labels_of(moved) and "👍 ✓" in labels_of(moved)
 
-    question_id = int(more.split(":")[1])
-    thumbs_up = next(data for text, data in buttons(replies[-1]) if text == "👍")
-    since = bot.api.mark()
-    bot.api.inject_callback(thumbs_up, bot_message(bot.api, replies[-1]), user_id=USER)
-    ack = await bot.api.wait_for("answerCallbackQuery", since=since)
-    assert "Thanks" in ack[0].params.get("text", "")
-    rows = db_rows(bot.settings, "SELECT vote, user_id FROM feedback WHERE question_id = ?", question_id)
-    assert rows == [(1, USER)]
-    thumbs_down = next(data for text, data in buttons(replies[-1]) if text == "👎")
-    since = bot.api.mark()
-    bot.api.inject_callback(thumbs_down, bot_message(bot.api, replies[-1]), user_id=USER)
-    await bot.api.wait_for("answerCallbackQuery", since=since)
+    ack, since = await press(api, more, answer)  # pressed again (e.g. a double tap): nothing new
+    assert not api.calls("sendMessage", since) and "Already" in ack.params.get("text", "")
+
+    page = bot_message(api, extra[-1])
+    _, since = await press(api, button_data(extra[-1], "👎"), page)
+    asking = api.calls("editMessageReplyMarkup", since, message_id=page["message_id"])[-1].params["reply_markup"]
+    assert {"Wrong article", "Not an answer", "Outdated"} <= set(labels_of(asking)) and "👎 ✓" in labels_of(asking)
     assert db_rows(bot.settings, "SELECT vote FROM feedback WHERE question_id = ?", question_id) == [(-1,)]
+    ack, since = await press(api, button_data(asking, "Outdated"), bot_message(api, extra[-1]))
+    assert "outdated" in ack.params["text"].lower()
+    after = api.calls("editMessageReplyMarkup", since, message_id=page["message_id"])[-1].params["reply_markup"]
+    assert "Outdated" not in labels_of(after) and "👎 ✓" in labels_of(after)
+    assert db_rows(bot.settings, "SELECT vote, reason FROM feedback WHERE question_id = ?", question_id) == [
+        (-1, "outdated")
+    ]
+
+
+async def test_context_button_shows_the_verbatim_sentences_around_the_quotes(bot):
+    api = bot.api
+    replies = await bot.ask(QUESTION)
+    quotes = quotes_of(replies)
+    _, since = await press(api, button_data(replies[-1], "Context"), bot_message(api, replies[-1]))
+    shown = api.calls("sendMessage", since, chat_id=USER)
+    assert shown and all(r.params["reply_parameters"]["message_id"] == replies[-1].result["message_id"] for r in shown)
+    passages = quotes_of(shown)
+    assert len(passages) == len(quotes)
+    text = stored_text(bot.services.store)
+    for passage, quote in zip(passages, quotes, strict=True):
+        assert passage in text, "context must be a verbatim slice of the stored article"
+        assert _normalise(quote) in _normalise(passage) and len(passage) > len(quote)
+    assert all(parse_telegram_html(html_of(r)).bold for r in shown), "the quote is bold inside its context"
+    _, since = await press(api, button_data(replies[-1], "Context"), bot_message(api, replies[-1]))
+    assert not api.calls("sendMessage", since)
+
+    answerer = bot.services.answerer
+    first = answerer.ask(QUESTION).quotes[0]
+    passage = answerer.context(first.article_id, first.start, first.end, quote=first.text)
+    assert passage.quote == first.text and passage.before + passage.quote + passage.after in text
+    assert passage.before and passage.after
+    assert answerer.context(first.article_id, first.start, first.end, quote=first.text + " (edited)") is None
+    assert answerer.context("no-such-article", 0, 5) is None
 
 
 async def test_reply_to_an_answer_is_a_follow_up(bot, monkeypatch):
@@ -219,6 +313,7 @@ async def test_reply_to_an_answer_is_a_follow_up(bot, monkeypatch):
     follow = await bot.ask("And when did that happen?", reply_to=bot_message(bot.api, replies[-1]))
     assert seen and seen[0]["context"] == "Who visited the General Headquarters in Rawalpindi?"
     assert all(_normalise(q) in ARTICLE_TEXT for q in quotes_of(follow))
+    await bot.api.quiet(0.2)  # the answer is sent first, recorded just after
     row = db_rows(bot.settings, "SELECT context FROM questions ORDER BY id DESC LIMIT 1")[0]
     assert row[0] == "Who visited the General Headquarters in Rawalpindi?"
 
@@ -230,6 +325,7 @@ async def test_not_found_names_the_closest_articles(bot):
     parsed = parse_telegram_html(text)
     assert "find" in parsed.text.lower() and not parsed.blockquotes
     assert "Closest articles" in parsed.text and TITLE in parsed.text and ARTICLE_URL in parsed.links
+    assert not any("#:~:" in href for href in parsed.links)  # nothing quoted, nothing to highlight
     assert [t for t, _ in buttons(replies[-1])] == ["👍", "👎"]
 
 
@@ -239,6 +335,7 @@ async def test_start_help_and_sources(bot, monkeypatch):
     assert "1 article" in text and "5 Aug 2022" in text
     help_ = await bot.ask("/help")
     assert "/sources" in html_of(help_[0]) and "/reindex" not in html_of(help_[0])
+    assert f"@{bot.api.username}" in html_of(help_[0]), "inline mode is enabled (getMe): /help says how to use it"
     admin_help = await bot.ask("/help", user_id=ADMIN)
     assert "/reindex" in html_of(admin_help[0])
 
@@ -250,6 +347,7 @@ async def test_start_help_and_sources(bot, monkeypatch):
         for i in range(20)
     ]
     monkeypatch.setattr(bot.services.answerer, "articles", lambda: many)
+    bot.services.catalog.invalidate()
     sources = await bot.ask("/sources")
     first = parse_telegram_html(html_of(sources[0]))
     assert "Article <0>" in first.text and "Article <8>" not in first.text and "page 1/3" in first.text
@@ -433,7 +531,8 @@ async def test_access_control_gates_every_handler(corpus):
             reply = await api.wait_for("sendMessage", since=since, chat_id=2002)
             await api.quiet(0.2)
             sent = api.calls("sendMessage", since, chat_id=2002)
-            assert len(sent) == 1 and reply[0].params["text"] == REFUSAL
+            assert len(sent) == 1 and reply[0].params["text"] == refusal(2002)
+            assert "2002" in reply[0].params["text"]
             assert not api.calls("sendChatAction", since, chat_id=2002)
 
         since = api.mark()
@@ -448,7 +547,7 @@ async def test_access_control_gates_every_handler(corpus):
             next(d for t, d in buttons(ok[-1]) if t == "More quotes"), bot_message(api, ok[-1]), user_id=2002
         )
         ack = await api.wait_for("answerCallbackQuery", since=since)
-        assert ack[0].params["text"] == REFUSAL
+        assert ack[0].params["text"] == refusal(2002)
         await api.quiet(0.2)
         assert not api.calls("sendMessage", since)
 

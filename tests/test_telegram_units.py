@@ -1,10 +1,10 @@
-"""Fast unit tests of the Telegram front end's pieces: rendering and splitting, rate limit, feedback
-database, access policy, token redaction, retries."""
+"""Fast unit tests of the Telegram front end's plain functions (no Telegram): rate limit, feedback database,
+access policy, token redaction, retries, callback data, upload names, deep links, the article list, job
+summaries and progress, the store fence. Rendering is in test_telegram_render.py."""
 
 from __future__ import annotations
 
 import logging
-import random
 
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
@@ -14,18 +14,9 @@ from bot.telegram.app import install_token_redaction
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.net import send_with_retry
 from bot.telegram.ratelimit import SlidingWindowLimiter
-from bot.telegram.reindex import ReadWriteLock, format_summary
-from bot.telegram.render import (
-    MAX_MESSAGE_CHARS,
-    format_date,
-    link,
-    render_answer,
-    render_more_quotes,
-    render_sources,
-    split_blocks,
-)
+from bot.telegram.reindex import format_summary
 from bot.types import Answer, ArticleRef, Quote
-from tests.fake_bot_api import TelegramHTMLError, parse_telegram_html
+from tests.fake_bot_api import parse_telegram_html
 
 
 def quote(text: str, url: str | None = "https://example.com/a?x=1&y=2", **kw) -> Quote:
@@ -41,95 +32,6 @@ def quote(text: str, url: str | None = "https://example.com/a?x=1&y=2", **kw) ->
     }
     values.update(kw)
     return Quote(text=text, **values)
-
-
-def test_everything_is_escaped_and_links_are_safe():
-    answer = Answer("q", "x < y & z", False, quotes=[quote("He said <script>alert(1)</script> & left.")])
-    [html] = render_answer(answer)
-    parsed = parse_telegram_html(html)
-    assert parsed.blockquotes == ["He said <script>alert(1)</script> & left."]
-    assert parsed.links == ["https://example.com/a?x=1&y=2"]
-    assert "x < y & z" in parsed.text and "Title <with> & tags" in parsed.text and "Outlet & Co" in parsed.text
-    assert "5 Aug 2022" in parsed.text
-    assert link("T", "javascript:alert(1)") == "T"
-    assert link('A "b"', 'https://e.com/?q="x"') == '<a href="https://e.com/?q=&quot;x&quot;">A "b"</a>'
-
-
-def test_extractive_answer_is_not_repeated():
-    answer = Answer("q", "Same sentence.", False, quotes=[quote("Same sentence.")])
-    [html] = render_answer(answer)
-    assert html.count("Same sentence.") == 1
-
-
-def test_abstain_names_the_closest_articles():
-    answer = Answer(
-        "q",
-        "I could not find an answer.",
-        True,
-        closest=[ArticleRef("a", "First <1>", "https://e.com/1", "Outlet", "2024-02-01"), ArticleRef("b", "Second")],
-    )
-    [html] = render_answer(answer)
-    parsed = parse_telegram_html(html)
-    assert "First <1>" in parsed.text and "Second" in parsed.text and parsed.links == ["https://e.com/1"]
-    assert not parsed.blockquotes
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_split_never_exceeds_the_limit_nor_breaks_tags(seed):
-    rng = random.Random(seed)
-    alphabet = "abc <>&\"' é🚀\n"
-    quotes = [
-        quote("".join(rng.choice(alphabet) for _ in range(rng.choice([10, 500, 2000, 4000, 9000]))).strip() or "x")
-        for _ in range(rng.randint(1, 6))
-    ]
-    answer = Answer("q", "answer & <stuff>", False, quotes=quotes)
-    messages = render_answer(answer)
-    texts = []
-    for message in messages:
-        assert len(message) <= MAX_MESSAGE_CHARS
-        parsed = parse_telegram_html(message)
-        texts.extend(parsed.blockquotes)
-    joined = " ".join(" ".join(texts).split())
-    for q in quotes:
-        assert " ".join(q.text.split())[:50] in joined
-    # quotes that fit in a message are never split
-    for q in quotes:
-        if len(q.text) < 3000 and "\n" not in q.text:
-            assert q.text in texts or q.text.strip() in texts
-
-
-def test_split_packs_blocks_greedily_between_blocks():
-    blocks = ["a" * 2000, "b" * 2000, "c" * 2000]
-    assert [len(m) for m in split_blocks(blocks)] == [4002, 2000]
-    messages = split_blocks(["<b>x</b>\n" * 1000], limit=4096)
-    assert len(messages) == 3 and all(len(m) <= 4096 for m in messages)
-    assert sum(m.count("<b>x</b>") for m in messages) == 1000
-    for message in messages:
-        parse_telegram_html(message)
-
-
-def test_more_quotes_and_sources_pages():
-    assert render_more_quotes([]) == ["No more quotes for this question."]
-    refs = [ArticleRef(f"id{i}", f"T{i}", None, None, None) for i in range(5)]
-    page = render_sources(refs, 1, 2)
-    assert "3. T2" in page and "4. T3" in page and "page 2/3" in page
-    assert render_sources([], 0, 5) == "No articles are indexed yet."
-
-
-def test_format_date():
-    assert format_date("2022-08-05") == "5 Aug 2022"
-    assert format_date("2022-08-05T23:10:00+02:00") == "5 Aug 2022"
-    assert format_date("last Tuesday") == "last Tuesday"
-    assert format_date(None) is None
-
-
-def test_fake_server_html_validation():
-    with pytest.raises(TelegramHTMLError):
-        parse_telegram_html("<b>open")
-    with pytest.raises(TelegramHTMLError):
-        parse_telegram_html("<div>x</div>")
-    with pytest.raises(TelegramHTMLError):
-        parse_telegram_html("<b><i>x</b></i>")
 
 
 def test_sliding_window_rate_limit():
@@ -221,27 +123,256 @@ async def test_send_with_retry_backs_off_on_network_errors_only():
     assert len(calls) == 1
 
 
-def test_read_write_lock_excludes_writers_from_readers():
+# --------------------------------------------------------------------------- plain functions behind the handlers
+
+
+def test_rate_limit_notice_once_per_window():
+    now = [0.0]
+    limiter = SlidingWindowLimiter(1, 60.0, clock=lambda: now[0])
+    assert limiter.check(1) == 0.0
+    waits = [limiter.check(1) for _ in range(5)]
+    assert all(wait > 0 for wait in waits)
+    assert [limiter.should_notify(1, wait) for wait in waits] == [True, False, False, False, False]
+    assert limiter.should_notify(2, 10.0), "other users are told separately"
+    now[0] = 61.0
+    assert limiter.check(1) == 0.0
+    assert limiter.should_notify(1, limiter.check(1)), "a new window, a new notice"
+
+
+def test_feedback_ids_shown_pages_reasons_and_uploads(tmp_path):
+    from bot.telegram.feedback import Upload
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    first = store.new_question_id()
+    answer = Answer("Who?", "Him.", False, quotes=[quote("Him.", window=(0, 3))])
+    assert (
+        store.record_question(question_id=first, chat_id=5, user_id=7, update_id=1, answer=answer, message_id=40)
+        == first
+    )
+    store.link_messages(first, 5, [41, 42])
+    assert store.answer_to(5, 40) == (first, [41, 42])
+    assert store.get(first).quotes[0].window == (0, 3)
+    assert store.mark_shown(first, "more", 1) and not store.mark_shown(first, "more", 1)
+    assert store.mark_shown(first, "context", 1)
+    store.record_feedback(first, 7, -1)
+    assert store.record_reason(first, 7, "outdated") and store.reason(first, 7) == "outdated"
+    store.record_feedback(first, 7, 1)
+    assert store.reason(first, 7) is None and not store.record_reason(first, 7, "outdated")
+    store.record_upload(Upload("", 7, "a.txt", "a.txt", 10, "added", "A"))
+    assert [u.saved_as for u in store.recent_uploads()] == ["a.txt"]
+    store.close()
+    reopened = FeedbackStore(tmp_path / "feedback.sqlite3")
+    assert reopened.new_question_id() == first + 1, "ids continue after a restart"
+    reopened.close()
+
+
+def test_feedback_database_from_an_older_version_is_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, chat_id INTEGER "
+            "NOT NULL, user_id INTEGER, update_id INTEGER, question TEXT NOT NULL, context TEXT, answer TEXT NOT NULL, "
+            "abstained INTEGER NOT NULL, quotes TEXT NOT NULL, more_quotes TEXT NOT NULL, latency_ms REAL);"
+            "CREATE TABLE feedback (question_id INTEGER NOT NULL, user_id INTEGER NOT NULL, vote INTEGER NOT NULL, "
+            "created_at TEXT NOT NULL, PRIMARY KEY (question_id, user_id));"
+            "INSERT INTO questions VALUES (7, 'x', 1, 1, 1, 'q', NULL, 'a', 0, '[]', '[]', 1.0);"
+        )
+    store = FeedbackStore(path)
+    assert store.new_question_id() == 8 and store.get(7).message_id is None
+    store.record_feedback(7, 1, -1, reason="wrong article")
+    store.close()
+
+
+def test_follow_up_thread_keeps_the_newest_words():
+    from bot.pipeline import newest_words
+    from bot.telegram.feedback import StoredQuestion
+    from bot.telegram.questions import thread_context
+
+    assert newest_words("one two three four", 100) == "one two three four"
+    assert newest_words("one two three four", 12) == "three four"
+    assert newest_words("alpha beta", 6) == "beta"
+    earlier = StoredQuestion(1, 1, 1, "Newest question here?", "Oldest question. Middle question.", "a")
+    assert thread_context(earlier, 40) == "Middle question. Newest question here?"
+    assert thread_context(None, 40) is None
+
+
+def test_callback_data_round_trips_and_fits():
+    from bot.telegram.keyboards import AnswerButtons, Callback, sources_data
+
+    buttons = AnswerButtons(123456789, page=2, next_page=3, vote=-1, asking_reason=True)
+    markup = buttons.markup()
+    data = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert all(len(d.encode()) <= 64 for d in data)
+    assert AnswerButtons.from_markup(markup) == AnswerButtons(123456789, page=2, next_page=3)
+    assert Callback.parse("why:5:outdated").text == "outdated"
+    for bad in ("why:5:evil", "more:x:1", "nope:1", ""):
+        with pytest.raises(ValueError):
+            Callback.parse(bad)
+    long = sources_data(12, "harbour " * 20)
+    assert len(long.encode()) <= 64 and Callback.parse(long).text.startswith("harbour harbour")
+
+
+@pytest.mark.parametrize(
+    ("name", "saved"),
+    [
+        ("café.txt", "café.txt"),
+        ("ünïcødé.md", "ünïcødé.md"),
+        ("Report 2024.TXT", "Report 2024.txt"),
+        (".txt", "upload.txt"),
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\win.html", "win.html"),
+        (".hidden.md", "hidden.md"),
+        ("a/b:c*d?.json", "b c d.json"),
+        ("  spaced   name .txt", "spaced name.txt"),
+        ("日本語の記事.txt", "日本語の記事.txt"),
+        ("x" * 400 + ".txt", "x" * 150 + ".txt"),
+    ],
+)
+def test_upload_file_names(name, saved):
+    from bot.telegram.uploads import clean_file_name
+
+    assert clean_file_name(name) == saved
+
+
+def test_upload_placement_never_replaces_a_different_article(tmp_path):
+    from bot.telegram.uploads import move_out, place_upload, save_new
+
+    (tmp_path / "harbour notes.txt").write_bytes(b"first")
+    (tmp_path / "other.md").write_bytes(b"other")
+    assert place_upload(tmp_path, "harbour notes.txt", b"first").duplicate
+    second = place_upload(tmp_path, "harbour notes.txt", b"second")
+    assert second.path.name == "harbour notes (2).txt" and second.renamed and not second.duplicate
+    save_new(second.path, b"second")
+    assert place_upload(tmp_path, "harbour notes.txt", b"second").path.name == "harbour notes (2).txt"
+    assert place_upload(tmp_path, "HARBOUR NOTES.md", b"third").path.name == "HARBOUR NOTES (3).md"
+    assert place_upload(tmp_path, "other.txt", b"x").path.name == "other (2).txt", "same article id, other suffix"
+    with pytest.raises(FileExistsError):
+        save_new(tmp_path / "other.md", b"x")
+    assert (tmp_path / "other.md").read_bytes() == b"other"
+    moved = move_out(tmp_path / "other.md", tmp_path / "rejected")
+    assert moved == tmp_path / "rejected" / "other.md" and not (tmp_path / "other.md").exists()
+    assert not list(tmp_path.glob(".upload-*")), "no temporary file left behind"
+
+
+@pytest.mark.parametrize(
+    "question", ["Who met the army chief", "Who met the army chief?", "Où est la gare ? 🚉", "q-trick"]
+)
+def test_deep_link_payloads_round_trip(question):
+    import re
+
+    from bot.telegram.sources import deep_link, deep_link_payload, deep_link_question
+
+    payload = deep_link_payload(question)
+    assert payload and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload)
+    assert deep_link_question(payload) == " ".join(question.split())
+    assert deep_link("quote_bot", question) == f"https://t.me/quote_bot?start={payload}"
+    assert deep_link_question("Who_met_the_army_chief") == "Who met the army chief"
+    assert deep_link_question("bad payload!") is None and deep_link_payload("x" * 200) is None
+
+
+def test_article_catalog_is_cached_until_refreshed():
+    from bot.telegram.catalog import ArticleCatalog, article_token
+
+    now, generation = [0.0], [1]
+    refs = [
+        ArticleRef("z", "Zürich reopens its lake baths", origin="/a/z.txt"),
+        ArticleRef("b", "Bridge", origin="u", also_from=("/a/copy.txt",)),
+    ]
+    catalog = ArticleCatalog(lambda: refs, generation=lambda: generation[0], check_interval=2.0, clock=lambda: now[0])
+    for _ in range(5):
+        catalog.get()
+    assert catalog.loads == 1
+    assert [r.article_id for r in catalog.search("zurich LAKE")] == ["z"]
+    assert catalog.find("b").title == "Bridge" and catalog.by_origin("/a/z.txt")[0].article_id == "z"
+    assert [r.article_id for r in catalog.by_origin("/a/copy.txt")] == ["b"], "a copy finds the article it repeats"
+    assert catalog.by_token(article_token("z")).article_id == "z" and len(article_token("z")) == 12
+    catalog.invalidate()  # the bot's own job changed the index
+    catalog.get()
+    generation[0] = 2  # another process indexed
+    catalog.get()
+    assert catalog.loads == 2, "the generation is checked at most every check_interval"
+    now[0] = 3.0
+    catalog.get()
+    catalog.get()
+    assert catalog.loads == 3
+
+
+def test_summaries_never_show_server_paths_nor_cut_entities(tmp_path):
+    from types import SimpleNamespace
+
+    from bot.telegram.reindex import display_origin
+    from indexing.settings import Settings
+
+    settings = Settings(_env_file=None, articles_dir=tmp_path / "articles", data_dir=tmp_path / "data")
+    failures = [
+        (str(tmp_path / "articles" / "sub" / "bad.html"), "no article text after cleaning"),
+        (str(tmp_path / "articles" / "feed.jsonl") + " [item-3]", "empty text"),
+        ("https://example.org/a?" + "x=1&" * 120 + "y=2", "HTTP 404 Not Found"),
+        ("/elsewhere/secret/file.txt", f"unreadable: {tmp_path}/articles/sub/bad.html is locked"),
+    ]
+    summary = SimpleNamespace(
+        added=0, updated=0, unchanged=0, removed=0, failed=4, seconds=1.0, failures=failures, duplicates=2
+    )
+    text = format_summary(summary, "Reindex", settings)
+    assert "2 same text as another article" in text
+    parsed = parse_telegram_html(text)  # valid HTML: an entity was never cut in half
+    assert str(tmp_path) not in parsed.text and "/elsewhere" not in parsed.text
+    assert "sub/bad.html: no article text" in parsed.text and "feed.jsonl [item-3]" in parsed.text
+    assert display_origin("https://e.org/x", None) == "https://e.org/x"
+
+
+def test_progress_is_told_in_words_with_units():
+    from bot.telegram.reindex import progress_words
+
+    assert progress_words("embedding", 512, 811) == "embedding 512 of 811 sentences"
+    assert progress_words("preparing", 1, 3) == "splitting 1 of 3 articles into sentences"
+    assert progress_words("preparing", 3, 3) == "split 3 articles into sentences; embedding their sentences next"
+    assert progress_words("reading", 1, 1) == "read 1 source; comparing with the index"
+    assert progress_words("writing", 2, 5) == "writing 2 of 5 articles to the index"
+
+
+def test_a_stopped_job_cannot_touch_the_store():
     import threading
-    import time
 
-    lock = ReadWriteLock()
-    events = []
+    from bot.telegram.jobfence import FencedStore, StoreClosedError
 
-    def reader():
-        with lock.read():
-            events.append("r+")
-            time.sleep(0.1)
-            events.append("r-")
+    class Store:
+        calls = 0
+        engine = "test"
 
-    def writer():
-        time.sleep(0.02)
-        with lock.write():
-            events.append("w")
+        def write_records(self, payloads):
+            Store.calls += 1
 
-    threads = [threading.Thread(target=reader), threading.Thread(target=writer)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert events == ["r+", "r-", "w"]
+        def article_records(self):
+            for n in range(3):
+                Store.calls += 1
+                yield n
+
+    stopped = threading.Event()
+    job_store = FencedStore(Store(), stopped)
+    assert job_store.engine == "test"
+    job_store.write_records([])
+    pages = job_store.article_records()
+    assert next(pages) == 0
+    in_flight, release = threading.Event(), threading.Event()
+
+    def slow(payloads):
+        in_flight.set()
+        release.wait(5)
+
+    Store.write_records = lambda self, payloads: slow(payloads)
+    writer = threading.Thread(target=job_store.write_records, args=([],))
+    writer.start()
+    in_flight.wait(5)
+    stopped.set()
+    assert not job_store.fence(0.2), "a bounded wait gives up while a call is in flight"
+    release.set()
+    writer.join()
+    assert job_store.fence(1.0)
+    with pytest.raises(StoreClosedError):
+        job_store.write_records([])
+    with pytest.raises(StoreClosedError):
+        next(pages)  # an iterator it returned is fenced too, page by page
+    assert Store.calls == 2

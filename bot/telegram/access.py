@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 from indexing.settings import Settings
 
-REFUSAL = "Sorry, this bot is private. Ask its owner to add your Telegram user id."
+REFUSAL = "Sorry, this bot is private. Ask its owner to add your Telegram user id: {user_id}."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
+
+
+def refusal(user_id: int | None) -> str:
+    """The refusal for a stranger, showing the id the owner needs to add to ALLOWED_USER_IDS."""
+    return REFUSAL.format(user_id=user_id if user_id is not None else "unknown")
 
 
 @dataclass(frozen=True)

@@ -19,21 +19,30 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram import BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import (
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, Defaults
 
 from bot.telegram import handlers
 from bot.telegram.access import AccessPolicy
+from bot.telegram.catalog import ArticleCatalog
 from bot.telegram.feedback import FeedbackStore
+from bot.telegram.messaging import ChatSequencer
 from bot.telegram.ratelimit import SlidingWindowLimiter
-from bot.telegram.reindex import ReadWriteLock, Reindexer
+from bot.telegram.reindex import Reindexer, job_threads_alive
+from bot.telegram.services import Services
 from indexing.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 PIPELINE_WORKERS = 4
 STARTUP_ATTEMPTS = 5
 
@@ -140,29 +149,37 @@ def build_application(
         .job_queue(None)
         .build()
     )
-    lock = ReadWriteLock()
     reindexer_kwargs = {"run_index": run_index} if run_index else {}
-    application.bot_data["services"] = handlers.Services(
+    services = Services(
         settings=settings,
-        answerer=answerer,
-        store=store,
-        embedder=embedder,
+        answerer=None,
+        store=None,
+        embedder=None,
         feedback=FeedbackStore(settings.feedback_db),
         limiter=SlidingWindowLimiter(settings.rate_limit_per_minute, 60.0),
         access=AccessPolicy.from_settings(settings),
-        store_lock=lock,
         executor=ThreadPoolExecutor(max_workers=PIPELINE_WORKERS, thread_name_prefix="pipeline"),
-        reindexer=Reindexer(settings, store, embedder, answerer, lock, **reindexer_kwargs),
+        reindexer=Reindexer(settings, None, None, None, **reindexer_kwargs),
+        catalog=ArticleCatalog(
+            lambda: services.answerer.articles() if services.answerer is not None else [],
+            generation=lambda: services.store.generation() if services.store is not None else 0,
+        ),
+        chats=ChatSequencer(),
     )
+    services.reindexer.on_refresh = services.catalog.invalidate
+    application.bot_data["services"] = services
+    if answerer is not None:
+        attach_services(application, answerer, store, embedder)
     handlers.register(application)
     return application
 
 
 def attach_services(application: Application, answerer: Any, store: Any, embedder: Any) -> None:
     """Plug the pipeline and the store into an application built without them."""
-    svc: handlers.Services = application.bot_data["services"]
+    svc: Services = application.bot_data["services"]
     svc.answerer, svc.store, svc.embedder = answerer, store, embedder
     svc.reindexer.answerer, svc.reindexer.store, svc.reindexer.embedder = answerer, store, embedder
+    svc.catalog.invalidate()
 
 
 def open_services(settings: Settings) -> tuple[Any, Any, Any]:
@@ -215,14 +232,23 @@ async def _initialize(application: Application, settings: Settings) -> None:
 
 
 async def _set_commands(application: Application, settings: Settings) -> None:
+    """The commands menu per chat type; admins also see the admin commands in their private chat."""
     bot = application.bot
-    try:
-        await bot.set_my_commands(handlers.COMMANDS)
-    except TelegramError as error:
-        log.warning("setMyCommands failed: %s", error)
+    menus = [
+        (handlers.COMMANDS, None),
+        (handlers.PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
+        (handlers.GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
+    ]
+    for commands, scope in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except TelegramError as error:
+            log.warning("setMyCommands (%s) failed: %s", scope.type if scope else "default", error)
     for admin in settings.admin_user_ids:
         try:
-            await bot.set_my_commands(handlers.COMMANDS + handlers.ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+            await bot.set_my_commands(
+                handlers.PRIVATE_COMMANDS + handlers.ADMIN_COMMANDS, scope=BotCommandScopeChat(admin)
+            )
         except TelegramError as error:  # e.g. the admin never opened a chat with the bot
             log.info("admin commands not registered for %s: %s", admin, error)
 
@@ -275,7 +301,7 @@ async def serve(
         print("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put it in .env.", file=sys.stderr)
         return 2
     application = build_application(settings, answerer, store, embedder, rate_limiter=rate_limiter)
-    svc: handlers.Services = application.bot_data["services"]
+    svc: Services = application.bot_data["services"]
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
@@ -343,6 +369,15 @@ def main(settings: Settings) -> int:
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     configure_logging(settings)
     try:
-        return asyncio.run(serve(settings))
+        code = asyncio.run(serve(settings))
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    if job_threads_alive():
+        # A stopped job's thread may still be inside the model (native code); finalising the interpreter
+        # under it aborts the process. The store is closed and the thread fenced off it: leave now.
+        log.info("exiting without waiting for the stopped indexing job's thread")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

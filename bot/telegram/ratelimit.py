@@ -16,6 +16,7 @@ class SlidingWindowLimiter:
         self.window = window
         self._clock = clock
         self._events: dict[int, deque[float]] = {}
+        self._noticed: dict[int, float] = {}  # user -> until when they have been told to wait
         self._lock = threading.Lock()
 
     def check(self, user_id: int) -> float:
@@ -32,6 +33,17 @@ class SlidingWindowLimiter:
                 self._forget(now)
             return 0.0
 
+    def should_notify(self, user_id: int, wait: float) -> bool:
+        """True for the first refusal of a waiting period (one "please wait" per window, not per message)."""
+        now = self._clock()
+        with self._lock:
+            if self._noticed.get(user_id, float("-inf")) > now:
+                return False
+            self._noticed[user_id] = now + wait
+            return True
+
     def _forget(self, now: float) -> None:
         for user_id in [uid for uid, ev in self._events.items() if not ev or now - ev[-1] >= self.window]:
             del self._events[user_id]
+        for user_id in [uid for uid, until in self._noticed.items() if until <= now]:
+            del self._noticed[user_id]
