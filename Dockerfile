@@ -10,12 +10,16 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /app
 
 # The CPU build of torch first: a plain `torch` requirement would pull the multi-GB CUDA build.
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+RUN pip install --no-deps torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+
+# Then the exact versions of requirements.lock, each file checked by its sha256 (see docs/indexing.md).
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 COPY pyproject.toml README.md ./
 COPY indexing ./indexing
 COPY bot ./bot
-RUN pip install .
+RUN pip install . --no-deps --no-build-isolation && pip check
 
 RUN useradd --create-home --uid 1000 app && mkdir -p /data/articles && chown -R app /data
 USER app

@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test lint setup index bench clean
+.PHONY: run test lint setup lock index bench clean
 
 run:
 	@scripts/run.sh
@@ -15,6 +15,10 @@ lint:
 
 setup:
 	@scripts/setup.sh dev
+
+# Refresh requirements.lock and requirements-dev.lock after changing dependencies in pyproject.toml.
+lock:
+	@scripts/lock.sh
 
 index:
 	@scripts/setup.sh

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -160,8 +161,9 @@ class QuestionAnswerer:
 
     @staticmethod
     def validate_text(question: str | None, limit: int) -> str:
-        """The question, whitespace-normalised; raises QuestionError when empty or longer than `limit`."""
-        text = " ".join((question or "").split())
+        """The question, NFC- and whitespace-normalised like article texts; raises QuestionError when empty or
+        longer than `limit`."""
+        text = " ".join(unicodedata.normalize("NFC", question or "").split())
         if not text:
             raise QuestionError("Please ask a question, e.g. “Who met the army chief?”")
         if len(text) > limit:

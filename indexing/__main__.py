@@ -1,4 +1,5 @@
 """`python -m indexing [SOURCE ...]`: index folders, files, URLs and feeds into the configured Qdrant.
+`python -m indexing --list [--json]` lists what is indexed.
 
 Exit codes: 0 when nothing failed, 1 when some input was skipped, 2 when the run could not start
 (bad settings, store held by the bot, model mismatch).
@@ -26,7 +27,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     parser.add_argument("--recreate", action="store_true", help="drop and rebuild the collections (e.g. new model)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only the summary")
+    parser.add_argument("--list", action="store_true", help="list the indexed articles, newest first, and exit")
+    parser.add_argument("--json", action="store_true", help="with --list: one JSON list of article records")
     return parser.parse_args(argv)
+
+
+def list_index(settings, as_json: bool) -> int:
+    """Print what the index holds (exit 2 when the store cannot be opened)."""
+    from indexing.listing import format_rows, list_articles
+    from indexing.store import Store, StoreError
+
+    try:
+        store = Store.open(settings)
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(format_rows(list_articles(store), as_json))
+    finally:
+        store.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.list:
+        return list_index(settings, args.json)
     logging.basicConfig(
         level=logging.ERROR if args.quiet else getattr(logging, str(settings.log_level).upper(), logging.INFO),
         format="%(levelname)s %(name)s: %(message)s",

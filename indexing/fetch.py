@@ -1,138 +1,343 @@
-"""Web sources: article pages and RSS/Atom feeds, fetched with httpx and extracted offline.
+"""Fetching web sources safely: public addresses only, a deadline per fetch, bounded bodies, known types.
 
-Every network or parsing problem becomes a reported failure for that URL or feed entry; a feed
-entry whose page cannot be fetched falls back to the content or summary the feed carries.
+URLs come from admins and, through feeds, from feed authors, so every fetch assumes a hostile web:
+- each connection resolves its host once, refuses the connection when any address is not public
+  (loopback, private, link-local, CGNAT, multicast, reserved, unspecified, IPv6 unique-local and
+  IPv4-mapped, ...; `FETCH_ALLOW_PRIVATE_NETWORKS=true` lifts this for intranets) and connects to
+  the very address it checked, so a DNS answer cannot change between check and use (rebinding).
+  TLS still verifies the host name (SNI and Host header are the URL's host);
+- redirects are followed here, at most `MAX_REDIRECTS`, each hop checked like the first;
+- `FETCH_TIMEOUT` bounds the whole fetch (resolving, connecting, every read of every hop): each
+  socket operation gets only the time that is left;
+- only HTML, XHTML, XML/RSS/Atom, JSON and plain text are accepted, checked before the body is read;
+- the body is capped at `MAX_FILE_BYTES`, after decompression too (gzip and deflate are decoded
+  here in bounded steps, so a gzip bomb stops at the cap).
+
+`resolve_host` and `open_tcp` are the only two places that touch the network; tests replace them
+with a fake internet on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import logging
+import ipaddress
 import re
-from concurrent.futures import ThreadPoolExecutor
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import httpcore
 import httpx
+from httpcore._backends.sync import SyncStream  # httpcore's socket stream; its backend API takes no resolver
 
-from indexing.decoding import SourceError, binary_reason
-from indexing.models import Article
-from indexing.readers import html_article, html_fragment_text, parse_date, url_article_id
+from indexing.decoding import SourceError
 from indexing.settings import Settings
 
-log = logging.getLogger(__name__)
-
-Problem = tuple[str, str]
-FEED_WORKERS = 4
-_FEED_TYPES = ("rss", "atom", "/xml", "+xml")
-_FEED_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S | re.I)
-_CHARSET = re.compile(r"charset=([\w-]+)", re.I)
-
-
-def make_client(settings: Settings) -> httpx.Client:
-    """One HTTP client per run: timeout, user agent, redirects."""
-    return httpx.Client(
-        timeout=settings.fetch_timeout,
-        follow_redirects=True,
-        headers={"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,application/xml,*/*"},
-    )
-
-
-def fetch(client: httpx.Client, url: str, max_bytes: int) -> tuple[bytes, str]:
-    """The body (at most `max_bytes`) and content type of `url`; SourceError for any failure."""
-    try:
-        with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise SourceError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > max_bytes:
-                raise SourceError(f"response too large ({declared:,} bytes > MAX_FILE_BYTES {max_bytes:,})")
-            body = bytearray()
-            for part in response.iter_bytes():
-                body.extend(part)
-                if len(body) > max_bytes:
-                    raise SourceError(f"response too large (> MAX_FILE_BYTES {max_bytes:,})")
-            return bytes(body), response.headers.get("content-type", "")
-    except httpx.TimeoutException:
-        raise SourceError(f"timed out after {client.timeout.read or client.timeout.connect} s") from None
-    except httpx.HTTPError as error:
-        raise SourceError(f"unreachable: {error.__class__.__name__}: {error}".rstrip(": ")) from None
+MAX_REDIRECTS = 5
+READ_CHUNK = 65_536
+ACCEPT = (
+    "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
+    "application/xml;q=0.9,text/xml;q=0.9,application/json;q=0.8,text/plain;q=0.7"
+)
+# Media type -> kind of document. XML that is not a feed is read as a page (XHTML served as XML).
+_KINDS = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/rss+xml": "feed",
+    "application/atom+xml": "feed",
+    "application/rdf+xml": "feed",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/json": "json",
+    "text/plain": "text",
+}
+ACCEPTED_TYPES = "HTML, XHTML, RSS/Atom/XML, JSON or plain text"
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_REDIRECTS = {301, 302, 303, 307, 308}
 
 
-def is_feed(body: bytes, content_type: str) -> bool:
-    """RSS/Atom by content type or by the document's first element."""
-    content_type = content_type.split(";")[0].strip().lower()
-    if content_type in ("text/html", "application/xhtml+xml"):
-        return False
-    return any(marker in content_type for marker in _FEED_TYPES) or bool(_FEED_START.match(body[:2048]))
+class BlockedAddressError(SourceError):
+    """A URL whose host resolves to an address the fetch policy refuses."""
 
 
-def _page_article(body: bytes, url: str, article_id: str) -> Article:
-    if not body.strip():
-        raise SourceError("empty response")
-    reason = binary_reason(body)
-    if reason:
-        raise SourceError(reason.replace("file", "response"))
-    return html_article(body, origin=url, url=url, article_id=article_id)
+@dataclass
+class Fetched:
+    """A successful response: the decoded body and what it is."""
+
+    url: str  # after redirects
+    body: bytes
+    content_type: str  # the header as sent
+    media_type: str  # e.g. "text/html"
+    kind: str  # html | feed | xml | json | text
+
+    @property
+    def charset(self) -> str | None:
+        match = _CHARSET.search(self.content_type)
+        return match.group(1) if match else None
 
 
-def read_url(url: str, settings: Settings, client: httpx.Client) -> tuple[list[Article], list[Problem]]:
-    """An article page (one article) or a feed (one article per entry)."""
-    body, content_type = fetch(client, url, settings.max_file_bytes)
-    if is_feed(body, content_type):
-        return read_feed(body, url, settings, client)
-    return [_page_article(body, url, url_article_id(url))], []
+# ------------------------------------------------------------------ the two network seams
 
 
-def read_feed(
-    body: bytes, feed_url: str, settings: Settings, client: httpx.Client
-) -> tuple[list[Article], list[Problem]]:
-    """Each entry's linked article (title, link and date from the feed), or its content as fallback."""
-    import feedparser
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses of `host`, in the order the system resolver gives them."""
+    addresses: list[str] = []
+    for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        address = str(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
 
-    parsed = feedparser.parse(body, response_headers={"content-location": feed_url})
-    if parsed.bozo and not any(entry.get("link") for entry in parsed.entries):
-        # feedparser recovers what it can from malformed XML; without links there is nothing to trust
-        raise SourceError(f"broken feed: {parsed.get('bozo_exception') or 'not well-formed'}")
-    if not parsed.entries:
-        raise SourceError("feed has no entries")
-    if parsed.bozo:
-        log.warning("feed %s is not well-formed (%s); indexing the entries it has", feed_url, parsed.bozo_exception)
-    source = (parsed.feed.get("title") or "").strip() or None
 
-    def read_entry(number_entry: tuple[int, dict]) -> Article | Problem:
-        number, entry = number_entry
-        link = (entry.get("link") or "").strip() or None
-        label = link or f"{feed_url} entry {number}"
-        article_id = url_article_id(link) if link else f"{url_article_id(feed_url)}#{entry.get('id') or number}"
-        page: Article | None = None
-        page_error = None
-        if link:
+def open_tcp(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to an address that was already checked."""
+    return socket.create_connection((address, port), timeout)
+
+
+# ------------------------------------------------------------------ address policy
+
+
+def address_problem(address: str) -> str | None:
+    """Why a fetch must not connect to `address` (None for a public unicast address)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return "an IPv4-mapped IPv6 address"
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and address_problem(str(embedded)):
+            return f"an IPv6 address embedding {embedded}"
+    checks = [
+        (ip.is_unspecified, "an unspecified address"),
+        (ip.is_loopback, "a loopback address"),
+        (ip.is_link_local, "a link-local address"),
+        (ip.is_multicast, "a multicast address"),
+        (ip.version == 4 and ip in ipaddress.ip_network("100.64.0.0/10"), "a shared (CGNAT) address"),
+        (ip.version == 6 and ip in ipaddress.ip_network("fc00::/7"), "a unique-local IPv6 address"),
+        (ip.version == 6 and ip.is_site_local, "a site-local IPv6 address"),
+        (ip.is_private, "a private address"),
+        (ip.is_reserved, "a reserved address"),
+        (not ip.is_global, "not a public address"),
+    ]
+    return next((reason for hit, reason in checks if hit), None)
+
+
+# ------------------------------------------------------------------ deadline-aware network backend
+
+_deadline = threading.local()
+
+
+def _remaining() -> float | None:
+    """Seconds left for the fetch running in this thread (None outside a fetch)."""
+    deadline = getattr(_deadline, "at", None)
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def _clip(timeout: float | None, error: type[Exception]) -> float | None:
+    left = _remaining()
+    if left is None:
+        return timeout
+    if left <= 0:
+        raise error("fetch deadline reached")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write gets at most the time left for the current fetch."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
+        )
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolves once, checks every address, connects to the checked one, within the deadline."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host: str, port: int, timeout=None, local_address=None, socket_options=None):
+        timeout = _clip(timeout, httpcore.ConnectTimeout)
+        addresses = _resolve_within(host, port, timeout)
+        if not self.allow_private:
+            for address in addresses:
+                problem = address_problem(address)
+                if problem:
+                    where = f"{host} is" if host == address else f"{host} resolves to {address},"
+                    raise BlockedAddressError(
+                        f"refused: {where} {problem} (FETCH_ALLOW_PRIVATE_NETWORKS=true allows it)"
+                    )
+        failure: Exception = httpcore.ConnectError(f"cannot connect to {host}")
+        for address in addresses:  # every one of them was checked above
             try:
-                page = _page_article(fetch(client, link, settings.max_file_bytes)[0], link, article_id)
-            except SourceError as error:
-                page_error = str(error)
-        if page is None:
-            content = entry.get("content") or []
-            fallback = (content[0].get("value") if content else None) or entry.get("summary") or ""
-            text = html_fragment_text(fallback).strip()
-            if not text:
-                return (label, page_error or "entry has no link and no content")
-            log.info("feed entry %s: page failed (%s), using the feed's content", label, page_error)
-        title = (entry.get("title") or "").strip() or (page.title if page else "") or label
-        published = parse_date(entry.get("published_parsed") or entry.get("updated_parsed")) or parse_date(
-            entry.get("published") or entry.get("updated")
-        )
-        return Article(
-            article_id=article_id,
-            title=title,
-            text=page.text if page else text,
-            url=link,
-            published=published or (page.published if page else None),
-            source=source or (page.source if page else None),
-            origin=feed_url,
+                sock = open_tcp(address, port, _clip(timeout, httpcore.ConnectTimeout))
+            except TimeoutError:
+                failure = httpcore.ConnectTimeout("timed out connecting")
+                continue
+            except OSError as error:
+                failure = httpcore.ConnectError(str(error))
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return _DeadlineStream(SyncStream(sock))
+        raise failure
+
+
+def _resolve_within(host: str, port: int, timeout: float | None) -> list[str]:
+    """`resolve_host` bounded by `timeout` (the system resolver cannot be interrupted, so it runs aside)."""
+    result: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            result["addresses"] = resolve_host(host, port)
+        except Exception as error:  # reported to the waiting thread
+            result["error"] = error
+
+    worker = threading.Thread(target=work, name="resolve", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise httpcore.ConnectTimeout(f"timed out resolving {host}")
+    if "error" in result:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {result['error']}")
+    addresses = result.get("addresses") or []
+    if not addresses:
+        raise httpcore.ConnectError(f"cannot resolve {host}")
+    return list(addresses)  # type: ignore[arg-type]
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with the guarded backend (httpx does not take a backend as an argument)."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=backend)
+
+
+# ------------------------------------------------------------------ the fetcher
+
+
+class Fetcher:
+    """Fetches URLs under the policy above; one per run, usable from several threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.timeout = settings.fetch_timeout
+        self.max_bytes = settings.max_file_bytes
+        self.client = httpx.Client(
+            transport=_GuardedTransport(_GuardedBackend(settings.fetch_allow_private_networks)),
+            timeout=settings.fetch_timeout,
+            follow_redirects=False,
+            trust_env=False,  # a proxy would resolve names itself, beyond the address checks
+            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
         )
 
-    articles: list[Article] = []
-    problems: list[Problem] = []
-    with ThreadPoolExecutor(max_workers=FEED_WORKERS) as pool:
-        for result in pool.map(read_entry, enumerate(parsed.entries, 1)):
-            (articles if isinstance(result, Article) else problems).append(result)
-    return articles, problems
+    def close(self) -> None:
+        self.client.close()
+
+    def fetch(self, url: str, kinds: frozenset[str] | None = None) -> Fetched:
+        """The body of `url` after redirects; SourceError with a one-line reason for any failure.
+
+        `kinds` narrows the accepted kinds of document (e.g. pages only for feed entries).
+        """
+        _deadline.at = time.monotonic() + self.timeout
+        try:
+            return self._fetch(url, kinds)
+        except httpx.TimeoutException:
+            raise SourceError(f"timed out after {self.timeout:g} s (FETCH_TIMEOUT)") from None
+        except httpx.InvalidURL as error:  # e.g. a malformed Location header
+            raise SourceError(f"invalid URL: {error}") from None
+        except httpx.HTTPError as error:
+            raise SourceError(f"unreachable: {error.__class__.__name__}: {error}".rstrip(": ")) from None
+        finally:
+            _deadline.at = None
+
+    def _fetch(self, url: str, kinds: frozenset[str] | None) -> Fetched:
+        for _hop in range(MAX_REDIRECTS + 1):
+            check_url(url)
+            with self.client.stream("GET", url) as response:
+                if response.status_code in _REDIRECTS and response.headers.get("location"):
+                    url = str(response.url.join(response.headers["location"]))
+                    continue
+                if response.status_code >= 300:
+                    raise SourceError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+                content_type = response.headers.get("content-type", "")
+                media_type = content_type.split(";")[0].strip().lower()
+                kind = _KINDS.get(media_type)
+                if kind is None and media_type.endswith("+xml"):
+                    kind = "xml"
+                elif kind is None and media_type.endswith("+json"):
+                    kind = "json"
+                if kind is None or (kinds is not None and kind not in kinds):
+                    raise SourceError(f"unsupported content type {media_type or '(none)'} (accepted: {ACCEPTED_TYPES})")
+                body = self._read_body(response)
+                return Fetched(str(response.url), body, content_type, media_type, kind)
+        raise SourceError(f"too many redirects (more than {MAX_REDIRECTS})")
+
+    def _read_body(self, response: httpx.Response) -> bytes:
+        """The decoded body, refusing it once it grows past MAX_FILE_BYTES (compressed or not)."""
+        limit = self.max_bytes
+        too_large = f"response too large (> MAX_FILE_BYTES {limit:,} bytes)"
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise SourceError(f"response too large ({int(declared):,} bytes > MAX_FILE_BYTES {limit:,})")
+        decoder = _decoder(response.headers.get("content-encoding", ""))
+        body = bytearray()
+        for raw in response.iter_raw(READ_CHUNK):  # each read gets only the time left (_DeadlineStream)
+            body += decoder(raw, limit + 1 - len(body))
+            if len(body) > limit:
+                raise SourceError(too_large + ("" if decoder is _identity else " after decompression"))
+        return bytes(body)
+
+
+def check_url(url: str) -> None:
+    """Only http(s) URLs with a host are fetched (a feed may link to file:, ftp:, javascript:...)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise SourceError(f"invalid URL: {error}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SourceError(f"refused: unsupported URL {url[:80]!r} (only http and https)")
+
+
+def _identity(data: bytes, _room: int) -> bytes:
+    return data
+
+
+def _decoder(encoding: str) -> Callable[[bytes, int], bytes]:
+    """A function decompressing one raw chunk into at most `room` more bytes (beyond that is an error)."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return _identity
+    if encoding in ("gzip", "x-gzip"):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    elif encoding == "deflate":
+        inflater = zlib.decompressobj()
+    else:
+        raise SourceError(f"unsupported content encoding {encoding!r}")
+
+    def decode(data: bytes, room: int) -> bytes:
+        # At most `room` bytes come out; a full `room` means the body is over the cap and the caller stops.
+        try:
+            return inflater.decompress(data, max(room, 1))
+        except zlib.error as error:
+            raise SourceError(f"broken {encoding} response: {error}") from None
+
+    return decode

@@ -1,12 +1,14 @@
 """The indexing job: read sources, skip what is unchanged, embed and write the rest, prune, report.
 
 Order of work, chosen so a run is cheap when little changed and safe when it is interrupted:
-1. read every source; an unchanged file is recognised by its fingerprint (bytes + id + settings)
-   before parsing, and any other article by the hash of its cleaned content before preparing;
+1. read every source and decide what to do with each article (indexing/plan.py): an unchanged file
+   is recognised by its fingerprint (bytes + id + settings + processing version) before parsing,
+   any other article by the hash of its cleaned content before preparing; the same text from two
+   sources is indexed once; feed entries that rolled off a feed or whose page failed keep their
+   last good version;
 2. prepare (sentences, chunks) only new and changed articles, embed them in one length-sorted
    pass per batch, write chunks then article records (the commit markers);
-3. prune articles whose source disappeared, only under this run's sources and never for a
-   source that failed to read this time.
+3. prune articles whose source left this run's sources, never for a source that failed this time.
 Bad input is reported in the summary and skipped; store problems (lock, model) raise.
 """
 
@@ -15,19 +17,16 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from indexing.decoding import SourceError
 from indexing.embedding import Embedder, model_id
-from indexing.fetch import make_client, read_url
-from indexing.models import Article, PreparedArticle
-from indexing.prepare import EmptyArticleError, clean_article, content_hash, prepare_article
+from indexing.models import PreparedArticle
+from indexing.plan import RECORD_FIELDS, Pending, make_plan
+from indexing.prepare import prepare_article
 from indexing.settings import Settings
-from indexing.sources import FileDoc, expand_sources, fingerprint, parse_file, read_bytes
 from indexing.store import Store
 from indexing.writer import delete_article, embed_articles, write_batch
 
@@ -46,12 +45,14 @@ class IndexSummary:
     unchanged: int = 0
     removed: int = 0
     failed: int = 0
+    duplicates: int = 0  # read, but their text is indexed under another article (listed in its also_at)
     chunks_written: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
     dry_run: bool = False
     changes: list[tuple[str, str]] = field(default_factory=list)  # (added|updated|removed, article_id)
     stage_seconds: dict[str, float] = field(default_factory=dict)  # read, prepare, embed, write, prune
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (origin, remark): not failures
 
     def timed(self, stage: str, since: float) -> float:
         """Add the time since `since` to `stage`; returns now, for the next stage."""
@@ -70,24 +71,20 @@ class IndexSummary:
         self.failed = len(self.failures)
 
     def format(self, max_failures: int = 20) -> str:
-        """One summary line, then one line per failure (at most `max_failures`)."""
+        """One summary line, then one line per failure and per note (at most `max_failures` each)."""
         head = "dry run, nothing written; would be " if self.dry_run else ""
+        copies = f", {self.duplicates} same text as another article" if self.duplicates else ""
         lines = [
             f"{head}added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"removed {self.removed}, failed {self.failed}; {self.chunks_written} chunks in {self.seconds:.1f} s"
+            f"removed {self.removed}, failed {self.failed}{copies}; {self.chunks_written} chunks in {self.seconds:.1f} s"
         ]
-        lines += [f"  failed: {origin}: {reason}" for origin, reason in self.failures[:max_failures]]
-        if len(self.failures) > max_failures:
-            lines.append(f"  ... and {len(self.failures) - max_failures} more failures")
+        for kind, items in (("failed", self.failures), ("note", self.notes)):
+            lines += [f"  {kind}: {origin}: {reason}" for origin, reason in items[:max_failures]]
+            if len(items) > max_failures:
+                lines.append(
+                    f"  ... and {len(items) - max_failures} more {'failures' if kind == 'failed' else 'notes'}"
+                )
         return "\n".join(lines)
-
-
-@dataclass
-class _Pending:
-    article: Article  # cleaned
-    content_hash: str
-    extra: dict
-    action: str  # "added" | "updated"
 
 
 def _batches(items: list[PreparedArticle], max_texts: int) -> list[list[PreparedArticle]]:
@@ -126,102 +123,28 @@ def run_index(
     own_store = store is None
     if store is None:
         store = Store.open(settings, upgrade=recreate)
-    http = None
     try:
         if not recreate:
             store.check_model(embedder.name if embedder else model_id(settings.embedding_model))
         existing = (
             {}
             if recreate or not store.exists()
-            else {r.payload["article_id"]: r.payload for r in store.article_records()}
+            else {r.payload["article_id"]: r.payload for r in store.article_records(fields=list(RECORD_FIELDS))}
         )
-        by_origin: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-        for article_id, payload in existing.items():
-            by_origin[payload.get("origin") or ""].append((article_id, payload.get("fingerprint")))
 
-        # 1. read
+        # 1. read and decide
         clock = time.perf_counter()
-        docs, roots, problems = expand_sources([str(s) for s in (sources or [settings.articles_dir])], settings)
-        for origin, reason in problems:
+        sources = [str(s) for s in (sources or [settings.articles_dir])]
+        plan = make_plan(settings, sources, existing, prune=prune, notify=notify)
+        for origin, reason in plan.failures:
             summary.fail(origin, reason)
-        failed_origins = {origin for origin, _ in problems}
-        seen: dict[str, str] = {}  # article_id -> where it was read from this run
-        pending: list[_Pending] = []
-        payload_updates: list[tuple[str, dict]] = []
-
-        def classify(article: Article, extra: dict) -> None:
-            digest = content_hash(article, settings.chunk_sentences, settings.chunk_overlap)
-            record = existing.get(article.article_id)
-            if record is not None and record.get("content_hash") == digest:
-                summary.unchanged += 1
-                current = {"origin": article.origin, **extra}
-                if any(record.get(key) != value for key, value in current.items()):
-                    payload_updates.append((article.article_id, current))  # e.g. a fingerprint for the fast path
-                return
-            pending.append(_Pending(article, digest, extra, "updated" if record is not None else "added"))
-
-        for number, doc in enumerate(docs):
-            notify("reading", number, len(docs))
-            try:
-                if isinstance(doc, FileDoc):
-                    data = read_bytes(doc, settings.max_file_bytes)
-                    extra = {"fingerprint": fingerprint(doc, data, settings)}
-                    known = by_origin.get(doc.origin)
-                    if known and all(fp == extra["fingerprint"] for _, fp in known):
-                        summary.unchanged += len(known)  # same bytes, same settings: nothing to parse
-                        seen.update((article_id, doc.origin) for article_id, _ in known)
-                        continue
-                    articles, problems = parse_file(doc, data)
-                else:
-                    extra = {}
-                    http = http or make_client(settings)
-                    articles, problems = read_url(doc.url, settings, http)
-            except SourceError as error:
-                summary.fail(doc.origin, str(error))
-                failed_origins.add(doc.origin)
-                continue
-            except Exception as error:  # a reader bug on one odd input must not stop the run
-                log.exception("reading %s failed", doc.origin)
-                summary.fail(doc.origin, f"unexpected error: {error.__class__.__name__}: {error}")
-                failed_origins.add(doc.origin)
-                continue
-            for origin, reason in problems:
-                summary.fail(origin, reason)
-            cleaned: list[Article] = []
-            for article in articles:
-                if isinstance(doc, FileDoc):
-                    label = doc.origin if len(articles) == 1 else f"{doc.origin} [{article.article_id}]"
-                else:
-                    label = article.url or doc.origin
-                try:
-                    article = clean_article(article)
-                except EmptyArticleError as error:
-                    summary.fail(label, str(error))
-                    problems.append((label, str(error)))
-                    continue
-                if article.article_id in seen:
-                    reason = f"duplicate article id {article.article_id!r} (also read from {seen[article.article_id]})"
-                    summary.fail(label, reason)
-                    problems.append((label, reason))
-                    continue
-                seen[article.article_id] = label
-                cleaned.append(article)
-            if problems:
-                failed_origins.add(doc.origin)  # never pruned while it fails
-                extra = {}  # no fingerprint: the file is read again next run and its problems reported again
-            for article in cleaned:
-                classify(article, extra)
-        notify("reading", len(docs), len(docs))
+        summary.notes += plan.notes
+        summary.notes += [(removed, f"same text as {kept!r}: merged into it") for removed, kept in plan.merged]
+        summary.unchanged = plan.unchanged
+        summary.duplicates = plan.duplicates
+        pending = plan.pending
+        to_remove = [removed for removed, _ in plan.merged] + plan.to_remove
         clock = summary.timed("read", clock)
-
-        to_remove = []
-        if prune:
-            for article_id, payload in existing.items():
-                origin = payload.get("origin")
-                if article_id in seen or origin in failed_origins:
-                    continue
-                if any(root.covers(origin) for root in roots):
-                    to_remove.append(article_id)
 
         if dry_run:
             for item in pending:
@@ -232,7 +155,7 @@ def run_index(
             return summary
 
         # 2. prepare, embed, write
-        prepared: list[tuple[PreparedArticle, _Pending]] = []
+        prepared: list[tuple[PreparedArticle, Pending]] = []
         for number, item in enumerate(pending):
             notify("preparing", number, len(pending))
             try:
@@ -254,8 +177,8 @@ def run_index(
         if prepared:
             summary.chunks_written = _embed_and_write(store, embedder, prepared, summary, notify, show_progress_bar)
         clock = time.perf_counter()
-        for article_id, payload in payload_updates:
-            store.update_record(article_id, payload)
+        for article_id, fields in plan.record_updates:
+            store.update_record(article_id, fields)
 
         # 3. prune
         for number, article_id in enumerate(to_remove):
@@ -268,8 +191,6 @@ def run_index(
         return summary
     finally:
         summary.seconds = time.perf_counter() - started
-        if http is not None:
-            http.close()
         if own_store:
             store.close()
 
@@ -277,7 +198,7 @@ def run_index(
 def _embed_and_write(
     store: Store,
     embedder: Embedder,
-    prepared: list[tuple[PreparedArticle, _Pending]],
+    prepared: list[tuple[PreparedArticle, Pending]],
     summary: IndexSummary,
     notify: Progress,
     show_progress_bar: bool,

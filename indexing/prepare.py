@@ -12,25 +12,60 @@ from indexing.models import Article, PreparedArticle
 from indexing.sentences import split_sentences
 from indexing.sparse import tokenize
 
+# How articles are read, cleaned and split. It is part of every file fingerprint and content hash,
+# so bumping it makes the next run re-process every article once (e.g. after a splitting fix).
+PROCESSING_VERSION = 2
 
-class EmptyArticleError(ValueError):
+
+class ArticleError(ValueError):
+    """An article that cannot be indexed; the message is the reason shown in the run summary."""
+
+
+class EmptyArticleError(ArticleError):
     """The article has no prose left after cleaning."""
 
 
+class ArticleTooLongError(ArticleError):
+    """The article's text is longer than MAX_ARTICLE_CHARS."""
+
+
 def content_hash(article: Article, chunk_sentences: int, chunk_overlap: int) -> str:
-    """Hash of everything that ends up in the store, so any change triggers a rewrite."""
+    """Hash of everything that ends up in the store and of how it was made, so any change triggers a rewrite."""
     payload = json.dumps(
-        [article.title, article.text, article.url, article.published, article.source, chunk_sentences, chunk_overlap],
+        [
+            PROCESSING_VERSION,
+            article.title,
+            article.text,
+            article.url,
+            article.published,
+            article.source,
+            chunk_sentences,
+            chunk_overlap,
+        ],
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def clean_article(article: Article) -> Article:
-    """The article as stored: cleaned text, one-line title. Cheap, so runs hash it before preparing."""
+def text_hash(text: str) -> str:
+    """Identity of a cleaned text alone: the same story from two sources has the same text hash."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def clean_article(article: Article, max_chars: int | None = None) -> Article:
+    """The article as stored: cleaned text, one-line title. Cheap, so runs hash it before preparing.
+
+    Raises EmptyArticleError, and ArticleTooLongError past `max_chars` characters of cleaned text
+    (embedding cost grows with the text: a 5 MB article would keep a run busy for many minutes).
+    """
     text, _dropped = clean_text(article.text)
     if not text.strip():
         raise EmptyArticleError("no article text after cleaning")
+    if max_chars is not None and len(text) > max_chars:
+        raise ArticleTooLongError(
+            f"article too long ({len(text):,} characters of text > MAX_ARTICLE_CHARS {max_chars:,}); "
+            "split it into smaller articles or raise MAX_ARTICLE_CHARS"
+        )
     return Article(
         article_id=article.article_id,
         title=" ".join(article.title.split()) or article.article_id,

@@ -6,6 +6,7 @@ Pure functions on strings, shared by the file readers (sources.py) and the web r
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import json
 import re
 from pathlib import PurePosixPath
@@ -191,15 +192,15 @@ def html_article(
 
 
 def html_fragment_text(html: str) -> str:
-    """Text of an HTML fragment such as a feed entry's summary (paragraphs kept as lines)."""
+    """Text of an HTML fragment such as a feed entry's summary (paragraphs kept as lines, entities decoded)."""
     from lxml import html as lxml_html
 
     if "<" not in html:
-        return html
+        return html_lib.unescape(html)
     try:
         root = lxml_html.fragment_fromstring(html, create_parent="div")
     except Exception:
-        return re.sub(r"<[^>]+>", " ", html)
+        return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
     for element in root.iter("p", "br", "div", "li", "h1", "h2", "h3", "h4", "blockquote"):
         element.tail = "\n" + (element.tail or "")
     return root.text_content()
@@ -256,12 +257,16 @@ def jsonl_articles(text: str, origin: str, base_id: str) -> tuple[list[Article],
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append((f"{origin} line {number}", f"invalid JSON: {error.msg}"))
-            continue
-        try:
-            articles.append(json_article(obj, origin, f"{base_id}#{number}"))
+            articles.append(jsonl_line_article(line, origin, base_id, number))
         except SourceError as error:
             problems.append((f"{origin} line {number}", str(error)))
     return articles, problems
+
+
+def jsonl_line_article(line: str, origin: str, base_id: str, number: int) -> Article:
+    """The article on line `number` of a JSON Lines file; SourceError for invalid JSON or a bad object."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"invalid JSON: {error.msg}") from None
+    return json_article(obj, origin, f"{base_id}#{number}")

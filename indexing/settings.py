@@ -73,8 +73,11 @@ class Settings(BaseSettings):
     articles_dir: Path = Path("./data/articles")
     chunk_sentences: int = Field(default=4, ge=1, le=50)
     chunk_overlap: int = Field(default=1, ge=0, le=49)
-    max_file_bytes: int = Field(default=5_000_000, ge=1)
-    fetch_timeout: float = Field(default=20.0, gt=0)
+    max_file_bytes: int = Field(default=5_000_000, ge=1)  # per file, per response, per article of a collection
+    max_article_chars: int = Field(default=500_000, ge=1)  # cleaned text of one article
+    fetch_timeout: float = Field(default=20.0, gt=0)  # whole fetch of one URL, redirects included
+    fetch_allow_private_networks: bool = False  # let URLs and feeds reach loopback/private addresses
+    feed_max_entries: int = Field(default=50, ge=1)  # entries read per feed and run
     user_agent: str = "quote-bot/0.1"
     reindex_interval: int = Field(default=3600, ge=0)  # seconds between runs of `python -m indexing.schedule`
 

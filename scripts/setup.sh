@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install the project (CPU torch first). Idempotent: skips work already done.
+# Create .venv and install the project from the hash-checked lock (CPU torch first). Idempotent: skips
+# work already done.
 # Usage: scripts/setup.sh [dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,16 +23,25 @@ if [ ! -x .venv/bin/python ]; then
 fi
 PY=.venv/bin/python
 
-spec="."
-[ "$extra" = "dev" ] && spec=".[dev]"
-stamp=".venv/.installed-$( (cat pyproject.toml; echo "$spec") | sha256sum | cut -c1-16)"
+# The locks pin every package by version and sha256 (refresh them with scripts/lock.sh, `make lock`).
+lock=requirements.lock
+[ "$extra" = "dev" ] && lock=requirements-dev.lock
+stamp=".venv/.installed-$( (cat "$lock" pyproject.toml; echo "$extra") | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi
+pip=("$PY" -m pip --disable-pip-version-check)
 
 echo "==> installing torch 2.13.0 (CPU build) first"
-# A plain 'torch' requirement would pull a multi-GB CUDA build; the pinned CPU wheel comes first.
-"$PY" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-echo "==> installing the project ($spec)"
-"$PY" -m pip install --quiet --disable-pip-version-check -e "$spec"
+# The lock pins torch==2.13.0+cpu by hash, so pip can only take that CPU wheel: from its find-links
+# (this machine's disk; elsewhere PIP_FIND_LINKS=https://download.pytorch.org/whl/cpu), never a CUDA build.
+torch_lock="$(mktemp)"
+trap 'rm -f "$torch_lock"' EXIT
+awk '/^torch==/ {on = 1} on {print; if ($0 !~ /\\$/) exit}' "$lock" > "$torch_lock"
+"${pip[@]}" install --quiet --require-hashes --no-deps -r "$torch_lock"
+echo "==> installing the locked dependencies ($lock)"
+"${pip[@]}" install --quiet --require-hashes --no-deps -r "$lock"
+echo "==> installing the project"
+"${pip[@]}" install --quiet --no-deps --no-build-isolation -e .
+"${pip[@]}" check
 touch "$stamp"

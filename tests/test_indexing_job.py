@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO, SAMPLE_ARTICLES
 
 import indexing.job as job
+import indexing.plan as plan_module
 import indexing.writer as writer
 from indexing.__main__ import main as cli_main
 from indexing.job import run_index
@@ -91,7 +92,7 @@ def test_incremental_add_unchanged_update_dry_run_prune(make_settings, embedder,
     assert records(settings)["gamma"]["title"] == "Gamma city"
 
     # rerun: nothing is parsed again (file fingerprints match), nothing written
-    monkeypatch.setattr(job, "parse_file", lambda *a: pytest.fail("unchanged file was parsed"))
+    monkeypatch.setattr(plan_module, "read_file", lambda *a: pytest.fail("unchanged file was parsed"))
     again = run_index(settings, embedder=embedder, show_progress_bar=False)
     assert (again.added, again.updated, again.unchanged, again.chunks_written) == (0, 0, 3, 0)
     monkeypatch.undo()
@@ -283,6 +284,92 @@ def test_duplicate_ids_reported_every_run(make_settings, embedder):
         assert summary.failed == 1 and "duplicate article id 'same'" in summary.failures[0][1]
         assert summary.added + summary.unchanged == 1
     assert "failed: " in summary.format() and not summary.ok
+
+
+def test_processing_version_reprocesses_old_articles_once(make_settings, embedder, monkeypatch):
+    """Articles split by a faulty splitter stay damaged while their bytes and text are unchanged; the
+    processing version in fingerprints and content hashes makes the fixed code re-process them once."""
+    import indexing.prepare as prepare
+
+    settings = make_settings()
+    write_articles(settings.articles_dir, ARTICLES)
+    real = prepare.split_sentences
+    monkeypatch.setattr(prepare, "split_sentences", lambda text: real(text)[:1])  # loses sentences
+    run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert records(settings)["alpha"]["n_sentences"] == 1
+    monkeypatch.setattr(prepare, "split_sentences", real)  # the fix, same version: nothing to redo
+    assert run_index(settings, embedder=embedder, show_progress_bar=False).unchanged == 3
+
+    monkeypatch.setattr(prepare, "PROCESSING_VERSION", prepare.PROCESSING_VERSION + 1)  # the fix bumps it
+    again = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert (again.updated, again.unchanged) == (3, 0)
+    assert records(settings)["alpha"]["n_sentences"] == 5
+    assert_consistent(settings)
+    assert run_index(settings, embedder=embedder, show_progress_bar=False).unchanged == 3
+
+
+def test_article_longer_than_max_article_chars_is_refused_with_its_reason(make_settings, embedder):
+    settings = make_settings(max_article_chars=2000)
+    write_articles(
+        settings.articles_dir,
+        {"long.txt": "Long\n\n" + "The council met again. " * 200, "beta.txt": ARTICLES["beta.txt"]},
+    )
+    summary = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert summary.added == 1 and summary.failed == 1
+    origin, reason = summary.failures[0]
+    assert origin.endswith("long.txt") and "MAX_ARTICLE_CHARS" in reason and "4,599 characters" in reason
+
+
+def test_collection_larger_than_max_file_bytes_is_indexed_article_by_article(make_settings, embedder, monkeypatch):
+    """MAX_FILE_BYTES belongs to each article of a .jsonl collection, not to the file (a 16 MB export of
+    1,700 news articles was refused whole); the file is streamed and its unchanged rerun costs one hash."""
+    import json
+
+    settings = make_settings(max_file_bytes=4_000)
+    lines = [
+        json.dumps({"id": f"n{n}", "title": f"Dock {n}", "text": f"Dock {n} handled {n} ships in May. " * 12})
+        for n in range(30)
+    ]
+    write_articles(settings.articles_dir, {"export.jsonl": "\n".join(lines) + "\n"})
+    assert (settings.articles_dir / "export.jsonl").stat().st_size > 3 * settings.max_file_bytes
+    summary = run_index(settings, embedder=embedder, show_progress_bar=False)
+    assert (summary.added, summary.failed) == (30, 0)
+    monkeypatch.setattr(plan_module, "read_file", lambda *a: pytest.fail("unchanged collection was parsed"))
+    assert run_index(settings, embedder=embedder, show_progress_bar=False).unchanged == 30
+
+
+def test_list_shows_every_article_newest_first(make_settings, embedder, monkeypatch, capsys):
+    import json
+
+    settings = make_settings()
+    dated = {
+        "old.md": "---\ntitle: Old news\npublished: 2021-03-01\nsource: Wire\nurl: https://example.org/old\n---\nIt rained.",
+        "new.md": "---\ntitle: New news\npublished: 2024-05-02\n---\nThe sun came out. Then it rained again.",
+        "undated.txt": "Undated\n\nNo date here.",
+    }
+    write_articles(settings.articles_dir, dated)
+    run_index(settings, embedder=embedder, show_progress_bar=False)
+    monkeypatch.setenv("QDRANT_PATH", str(settings.qdrant_path))
+    monkeypatch.setenv("ARTICLES_DIR", str(settings.articles_dir))
+    assert cli_main(["--list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["article_id"] for row in rows] == ["new", "old", "undated"]
+    stored = records(settings)
+    for row in rows:
+        for name in ("title", "source", "url", "published", "n_sentences", "n_chunks", "content_hash", "fingerprint"):
+            assert row[name] == stored[row["article_id"]][name]
+    assert rows[0]["n_sentences"] == 2 and rows[0]["n_chunks"] == 1 and len(rows[0]["content_hash"]) == 64
+    assert (rows[1]["source"], rows[1]["url"], rows[1]["published"]) == (
+        "Wire",
+        "https://example.org/old",
+        "2021-03-01",
+    )
+
+    assert cli_main(["--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("\t")[:4] == ["published", "sentences", "chunks", "id"]
+    assert lines[1].split("\t")[:5] == ["2024-05-02", "2", "1", "new", "New news"]
+    assert lines[-1] == "3 articles"
 
 
 def test_store_in_the_old_local_format_says_what_to_run(make_settings, embedder, monkeypatch, capsys):

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE_ARTICLES
 
+import indexing.sources as sources
 from indexing.decoding import SourceError, decode_bytes
 from indexing.readers import markdown_to_text, parse_date, url_article_id
-from indexing.sources import FileDoc, expand_sources, parse_file, read_bytes
+from indexing.sources import FileDoc, expand_sources, file_fingerprint, parse_file, read_bytes, read_file
 
 ARTICLE_HTML = """<!DOCTYPE html><html><head><title>Dam opens in the valley | Valley News</title>
 <meta property="og:site_name" content="Valley News">
@@ -171,3 +172,76 @@ def test_parse_date_and_url_ids():
     assert parse_date("Fri, 05 Aug 2022 10:15:00 GMT") == "2022-08-05T10:15:00+00:00"
     assert parse_date("not a date at all") is None
     assert url_article_id("HTTPS://News.Example/x/?b=2&utm_medium=rss#frag") == "https://news.example/x?b=2"
+
+
+def collection_item(n: int) -> dict:
+    return {
+        "id": f"news-{n}",
+        "title": f"Story {n}",
+        "text": f"Story {n} reports that the harbour works reached stage {n}. " * 8,
+    }
+
+
+def no_whole_read(monkeypatch, path: Path) -> None:
+    """Fail if the file is read into memory at once."""
+    real = Path.read_bytes
+
+    def guarded(self: Path) -> bytes:
+        assert self.resolve() != path.resolve(), f"{path.name} was read whole"
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", guarded)
+
+
+def test_large_jsonl_is_streamed_with_the_limit_per_article(tmp_path: Path, make_settings, monkeypatch):
+    settings = make_settings(max_file_bytes=5_000)
+    lines = [json.dumps(collection_item(n)) for n in range(1, 61)]  # ~35 KB, seven times the limit
+    lines[9] = json.dumps({"id": "huge", "title": "Huge", "text": "word " * 2_000})  # one article over the limit
+    lines[19] = "{broken"
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    no_whole_read(monkeypatch, path)
+    doc = FileDoc(path, "export")
+    articles, problems = read_file(doc, settings)
+    assert len(articles) == 58 and articles[0].article_id == "news-1" and articles[-1].article_id == "news-60"
+    assert problems == [
+        (f"{path} line 10", "article too large (> MAX_FILE_BYTES 5,000 bytes)"),
+        (f"{path} line 20", "invalid JSON: Expecting property name enclosed in double quotes"),
+    ]
+    assert file_fingerprint(doc, settings) != file_fingerprint(FileDoc(path, "other"), settings)
+
+
+def test_large_json_list_is_streamed_and_bounded(tmp_path: Path, make_settings, monkeypatch):
+    settings = make_settings(max_file_bytes=5_000)
+    items = [collection_item(n) for n in range(1, 41)]
+    listing = tmp_path / "list.json"
+    listing.write_text(json.dumps(items, indent=1), encoding="utf-8")
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"articles": items, "exported": "2024-09-01"}), encoding="utf-8")
+    no_whole_read(monkeypatch, listing)
+    for path in (listing, wrapped):
+        articles, problems = read_file(FileDoc(path, path.stem), settings)
+        assert [a.article_id for a in articles] == [f"news-{n}" for n in range(1, 41)] and problems == []
+
+    with_huge = tmp_path / "huge-item.json"
+    with_huge.write_text(
+        json.dumps([*items[:3], {"id": "huge", "text": "word " * 3_000}, *items[3:]]), encoding="utf-8"
+    )
+    articles, problems = read_file(FileDoc(with_huge, "huge-item"), settings)
+    assert len(articles) == 40 and problems == [
+        (f"{with_huge} item 4", "article too large (> MAX_FILE_BYTES 5,000 bytes)")
+    ]
+    monkeypatch.setattr(sources, "STREAM_CHUNK", 1024)  # read in small steps: the huge item outgrows the buffer
+    articles, problems = read_file(FileDoc(with_huge, "huge-item"), settings)
+    assert len(articles) == 3  # the items after it cannot be found without parsing it
+    assert problems == [
+        (f"{with_huge} item 4", "article too large (> MAX_FILE_BYTES 5,000 bytes); the rest of the file was not read")
+    ]
+    one_object = tmp_path / "object.json"
+    one_object.write_text(json.dumps({"title": "One", "text": "word " * 3_000}), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"not a list of articles: use a list"):
+        read_file(FileDoc(one_object, "object"), settings)
+    single = tmp_path / "single.txt"
+    single.write_text("word " * 3_000, encoding="utf-8")
+    with pytest.raises(SourceError, match=r"file too large \(15,000 bytes > MAX_FILE_BYTES 5,000\)"):
+        read_file(FileDoc(single, "single"), settings)

@@ -73,7 +73,7 @@ def closed_port() -> int:
 
 
 def test_article_url(site, make_settings, embedder):
-    settings = make_settings(fetch_timeout=5)
+    settings = make_settings(fetch_timeout=5, fetch_allow_private_networks=True)
     summary = run_index(settings, [f"{site}/dam"], embedder=embedder, show_progress_bar=False)
     assert summary.ok and summary.added == 1
     record = records(settings)[f"{site}/dam"]
@@ -83,7 +83,7 @@ def test_article_url(site, make_settings, embedder):
 
 
 def test_feed_entries_with_fallback_and_failures(site, make_settings, embedder):
-    settings = make_settings(fetch_timeout=5)
+    settings = make_settings(fetch_timeout=5, fetch_allow_private_networks=True)
     unreachable = f"http://127.0.0.1:{closed_port()}/story"
     sources = [f"{site}/feed.xml", f"{site}/broken-feed.xml", f"{site}/image.html", unreachable, f"{site}/missing"]
     summary = run_index(settings, sources, embedder=embedder, show_progress_bar=False)
@@ -94,8 +94,10 @@ def test_feed_entries_with_fallback_and_failures(site, make_settings, embedder):
     assert dam["published"] == "2024-03-05T09:30:00+00:00" and dam["source"] == "Valley Wire"
     assert recs[f"{site}/port"]["url"] == f"{site}/port?utm_source=rss"
     assert recs[f"{site}/gone"]["text"] == "The summary survives when the page is gone."
+    assert recs[f"{site}/gone"]["summary_only"] is True and not recs[f"{site}/dam"]["summary_only"]
     reasons = dict(summary.failures)
     assert set(reasons) == {
+        f"{site}/gone",
         f"{site}/also-gone",
         f"{site}/broken-feed.xml",
         f"{site}/image.html",
@@ -103,10 +105,11 @@ def test_feed_entries_with_fallback_and_failures(site, make_settings, embedder):
         f"{site}/missing",
     }
     assert "404" in reasons[f"{site}/also-gone"] and "404" in reasons[f"{site}/missing"]
+    assert "404" in reasons[f"{site}/gone"] and "summary" in reasons[f"{site}/gone"]
     assert "broken feed" in reasons[f"{site}/broken-feed.xml"]
     assert "binary" in reasons[f"{site}/image.html"]
     assert "unreachable" in reasons[unreachable]
-    assert (summary.added, summary.failed) == (3, 5)
+    assert (summary.added, summary.failed) == (3, 6)
 
     # rerun: unchanged by content hash; a feed with a failing entry is never pruned
     again = run_index(settings, sources, prune=True, embedder=embedder, show_progress_bar=False)
