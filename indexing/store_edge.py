@@ -361,6 +361,7 @@ class EdgeStore(Store):
                     limit=q.limit,
                     query=query,
                     filter=edge_filter(q.filters),
+                    params=qe.SearchParams(hnsw_ef=q.hnsw_ef, exact=q.exact) if q.exact or q.hnsw_ef else None,
                     with_payload=True,
                     with_vector=list(q.vectors) if q.vectors else False,
                 )
