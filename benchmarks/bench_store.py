@@ -155,9 +155,13 @@ class Corpus:
         self.seed = seed
         self.pool = pool
         self.mean = pool.mean(axis=0)
-        zipf = 1.0 / np.arange(1, VOCABULARY + 1) ** 1.05
-        self.word_p = zipf / zipf.sum()
+        zipf = np.cumsum(1.0 / np.arange(1, VOCABULARY + 1) ** 1.05)
+        self.word_cdf = zipf / zipf[-1]
         self.words = [pseudo_word(i) for i in range(VOCABULARY)]
+        from indexing.sparse import tokenize
+
+        # Each pseudo-word is its own token, so sentence frequencies come from the word ids directly.
+        assert all(tokenize(self.words[i]) == [self.words[i]] for i in (0, 1, 99, VOCABULARY - 1))
 
     def rng(self, *key: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, *key])
@@ -182,10 +186,10 @@ class Corpus:
         """(PreparedArticle, sentence vectors, title vector) of article `number`."""
         from indexing.chunking import make_chunks
         from indexing.models import Article, PreparedArticle, Span
-        from indexing.sparse import tokenize
 
         rng = self.rng(number, version, 3)
-        ids = rng.choice(VOCABULARY, size=(SENTENCES_PER_ARTICLE, WORDS_PER_SENTENCE), p=self.word_p)
+        ids = np.searchsorted(self.word_cdf, rng.random((SENTENCES_PER_ARTICLE, WORDS_PER_SENTENCE)))
+        ids = np.minimum(ids, VOCABULARY - 1)
         sentences = [" ".join(self.words[i] for i in row).capitalize() + "." for row in ids]
         spans, cursor = [], 0
         for sentence in sentences:
@@ -204,8 +208,8 @@ class Corpus:
             origin=f"https://news.example/feed#{number}",
         )
         term_df: Counter[str] = Counter()
-        for sentence in sentences:
-            term_df.update(set(tokenize(sentence)))
+        for row in ids:
+            term_df.update(self.words[i] for i in set(row.tolist()))
         prepared = PreparedArticle(
             article=article,
             content_hash=f"{number}-{version}",
@@ -519,8 +523,8 @@ ROWS = [
     ("hybrid query p95 (warm)", "hybrid_p95_ms", "ms"),
     ("30-day filtered p50", "dated_p50_ms", "ms"),
     ("30-day filtered p95", "dated_p95_ms", "ms"),
-    ("hybrid CPU time p50 / p95", "hybrid_cpu_p50_ms", "ms"),
-    ("", "hybrid_cpu_p95_ms", "ms"),
+    ("hybrid CPU time p50", "hybrid_cpu_p50_ms", "ms"),
+    ("hybrid CPU time p95", "hybrid_cpu_p95_ms", "ms"),
     ("30-day filtered CPU time p95", "dated_cpu_p95_ms", "ms"),
     ("dense recall@24 vs exact", "recall", ""),
     ("  with the date filter", "dated_recall", ""),
