@@ -422,13 +422,15 @@ def step_writes(engine: str, folder: Path, articles: int, pool: np.ndarray) -> d
     return out
 
 
-def step_recall(real_store: Path, collection: str, questions: Path) -> dict:
-    """HNSW against exact search on a real store with real questions (dense top 24 and top 10)."""
+def step_recall(real_store: Path, collection: str, questions: Path, limit: int) -> dict:
+    """HNSW against exact search on a real store with real questions (dense top 24 and top 10); the
+    dated variant searches the 30 days before each question's `question_date` (when it has one)."""
     from indexing.embedding import Embedder
     from indexing.settings import Settings
     from indexing.store import ChunkQuery, SearchFilter, Store
 
     items = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = items[:: max(1, len(items) // limit)][:limit]  # spread over the file
     embedder = Embedder(Settings(_env_file=None).embedding_model)
     vectors = embedder.encode([item["question"] for item in items])
     store = Store.open(settings_for("edge", real_store, collection))
@@ -567,8 +569,8 @@ def draw_chart(out: Path, chart: Path, local_max: int) -> None:
         ("hybrid query p95, warm", "hybrid_p95_ms", "ms", 30),
         ("first question of a new process (cold)", "cold_first_query_ms", "ms", 150),
     ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
-    for ax, (title, key, unit, target) in zip(axes, panels, strict=True):
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    for ax, (title, key, unit, target) in zip(axes.flat, panels, strict=True):
         for engine, style in (("edge", "o-"), ("local", "s--")):
             rows = sorted((r["chunks"], r[key]) for r in results if r["engine"] == engine and r.get(key) is not None)
             if rows:
@@ -577,6 +579,7 @@ def draw_chart(out: Path, chart: Path, local_max: int) -> None:
         if target:
             ax.axhline(target, color="grey", linestyle=":", linewidth=1, label=f"target at 250k ({target} {unit})")
         ax.axvline(local_max, color="lightgrey", linewidth=0.8)
+        ax.axvline(250_000, color="lightgrey", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
@@ -584,7 +587,11 @@ def draw_chart(out: Path, chart: Path, local_max: int) -> None:
         ax.set_ylabel(unit)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle("Store scale: Qdrant Edge vs qdrant-client local mode (2 cores; local mode stops past its cap)")
+    fig.suptitle(
+        "Store scale on 2 shared cores: Qdrant Edge vs qdrant-client local mode\n"
+        f"(local mode stops at {local_max:,} chunks; dashed line: 250k chunks, a year of news)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(chart, dpi=110)
     log(f"chart written to {chart}")
@@ -601,6 +608,7 @@ def main() -> int:
     parser.add_argument("--real-collection", default="articles")
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="for --recall: .jsonl questions")
     parser.add_argument("--recall", action="store_true", help="HNSW vs exact search on the real store")
+    parser.add_argument("--max-questions", type=int, default=500, help="for --recall: at most this many")
     parser.add_argument("--out", type=Path, default=Path("/tmp/store-scale"), help="figures (JSON) go here")
     parser.add_argument("--workdir", type=Path, help="where the stores go (default: OUT/stores)")
     parser.add_argument("--keep", action="store_true", help="keep the stores")
@@ -621,7 +629,7 @@ def main() -> int:
         elif opts.step == "writes":
             result = step_writes(opts.engine, folder, opts.articles, np.load(opts.pool))
         else:
-            result = step_recall(folder, opts.real_collection, opts.questions)
+            result = step_recall(folder, opts.real_collection, opts.questions, opts.max_questions)
         print(json.dumps(result))
         return 0
 
@@ -631,7 +639,7 @@ def main() -> int:
     if opts.recall:
         log(f"recall on {opts.real_store}")
         args = ["--step", "recall", "--folder", str(opts.real_store), "--real-collection", opts.real_collection]
-        result = child([*args, "--questions", str(opts.questions)])
+        result = child([*args, "--questions", str(opts.questions), "--max-questions", str(opts.max_questions)])
         (opts.out / f"recall-{opts.real_store.name}.json").write_text(json.dumps(result, indent=2))
         print(json.dumps(result, indent=2))
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()] if not opts.recall or opts.sizes != "10000" else []
