@@ -496,8 +496,9 @@ def run_size(engine: str, chunks: int, opts: argparse.Namespace, pool_file: Path
     result |= {f"cold_{key}": value for key, value in cold.items()}
     result |= child(["--step", "first", *common, "--questions", str(questions)])
     result |= child(["--step", "serve", *common, "--questions", str(questions), "--budget", str(opts.budget)])
-    log(f"{engine} {chunks:,}: daily batches, updates, deletes")
-    result |= child(["--step", "writes", *common, "--articles", str(articles)])
+    if not opts.skip_writes:
+        log(f"{engine} {chunks:,}: daily batches, updates, deletes")
+        result |= child(["--step", "writes", *common, "--articles", str(articles)])
     result["load_avg_1min"] = round(os.getloadavg()[0], 1)
     if not opts.keep:
         shutil.rmtree(folder, ignore_errors=True)
@@ -612,6 +613,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/store-scale"), help="figures (JSON) go here")
     parser.add_argument("--workdir", type=Path, help="where the stores go (default: OUT/stores)")
     parser.add_argument("--keep", action="store_true", help="keep the stores")
+    parser.add_argument("--skip-writes", action="store_true", help="no daily batches, rewrites or deletes")
     parser.add_argument("--chart", type=Path, help="draw the figures in OUT into this PNG")
     for hidden in ("--step", "--engine", "--folder", "--pool"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)

@@ -65,6 +65,7 @@ _NO_GRAPH = qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000
 _SCHEMAS = {"keyword": qe.PayloadSchemaType.Keyword, "datetime": qe.PayloadSchemaType.Datetime}
 MERGE_CHUNKS = 20_000  # no merge builds a graph over more chunks than this: bounds a daily run's upkeep
 RUN_SEGMENT_CHUNKS = 125_000  # a long run indexes its appendable segment every this many chunks
+FLUSH_CHUNKS = 25_000  # and flushes every this many, so the write-ahead log is truncated as it goes
 TARGET_SEGMENTS = 8  # small segments tolerated before the optimizer merges the smallest ones
 
 
@@ -177,6 +178,7 @@ class EdgeStore(Store):
         self.root = root
         self.chunk_sentences = chunk_sentences
         self._unindexed = 0  # chunks written by this process since the last optimize
+        self._unflushed = 0  # and since the last flush
         self._lock: _FolderLock | None = None
         self._shards: dict[str, qe.EdgeShard] = {}
         self._meta: dict[str, Any] = {}
@@ -293,8 +295,11 @@ class EdgeStore(Store):
         ]
         self._shards[CHUNKS].update(qe.UpdateOperation.upsert_points(made))
         self._unindexed += len(made)
+        self._unflushed += len(made)
         if self._unindexed >= RUN_SEGMENT_CHUNKS:  # a long run: index this part now, as a segment of its own
             self._optimize()
+        if self._unflushed >= FLUSH_CHUNKS:  # the WAL keeps every write until a flush (3 GB at 250k chunks)
+            self._flush()
 
     def _upsert_records(self, payloads: Sequence[dict[str, Any]]) -> None:
         made = [qe.Point(article_point_id(p["article_id"]), {}, p) for p in payloads]
@@ -383,6 +388,7 @@ class EdgeStore(Store):
     def _flush(self) -> None:
         for shard in self._shards.values():
             shard.flush()
+        self._unflushed = 0
 
     def _optimize(self) -> None:
         for shard in self._shards.values():
