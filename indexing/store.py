@@ -135,13 +135,18 @@ class StoredPoint:
 
 @dataclass(frozen=True)
 class ChunkQuery:
-    """One query over the chunks: `dense` (on the `dense` vector) or `sparse` (indices, values on `bm25`)."""
+    """One query over the chunks: `dense` (on the `dense` vector) or `sparse` (indices, values on `bm25`).
+
+    `exact` searches `dense` without its HNSW graph and `hnsw_ef` overrides the graph search's
+    breadth (default: the engine's, `ef_construct`): for recall checks against exact search."""
 
     limit: int
     dense: Sequence[float] | None = None
     sparse: tuple[Sequence[int], Sequence[float]] | None = None
     filters: SearchFilter | None = None
     vectors: tuple[str, ...] = (SENTENCES, TITLE)
+    exact: bool = False
+    hnsw_ef: int | None = None
 
 
 CHUNKS, ARTICLES = "chunks", "articles"  # the two point kinds, for the engines' primitives

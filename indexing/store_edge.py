@@ -12,6 +12,15 @@ Vectors other than `dense` and the payload stay on disk (mmap) and are read per 
 cached in the page cache and gets an HNSW graph when its segment is large enough (`optimize`, at
 the end of each indexing run). The shard's write-ahead log keeps the write order across a crash,
 so chunks written before their record are never seen after a record that was not.
+
+Segments (see docs/store.md, "Segments and HNSW upkeep"): Edge writes into one appendable segment
+(searched exactly) and its optimizer turns segments into indexed ones with an HNSW graph each,
+only when `optimize` is called. Left to its defaults it merges every new batch into the smallest
+indexed segment (on 2 cores: up to ~83k chunks), rebuilding that whole graph on a daily run, and a
+big run would end as one giant segment. So the chunk shard is configured to merge only segments
+that stay under `MERGE_CHUNKS` (bounding the graph a daily run rebuilds), to tolerate
+`TARGET_SEGMENTS` small segments before merging them, and a long run indexes what it wrote every
+`RUN_SEGMENT_CHUNKS` chunks (segments that big are never merged again).
 """
 
 from __future__ import annotations
@@ -54,6 +63,10 @@ META_FILE = "store.json"
 _PLACEHOLDER = "none"  # the article shard's only (never written) vector: Edge needs one to create a shard
 _NO_GRAPH = qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)  # read back, never searched
 _SCHEMAS = {"keyword": qe.PayloadSchemaType.Keyword, "datetime": qe.PayloadSchemaType.Datetime}
+MERGE_CHUNKS = 20_000  # no merge builds a graph over more chunks than this: bounds a daily run's upkeep
+RUN_SEGMENT_CHUNKS = 125_000  # a long run indexes its appendable segment every this many chunks
+FLUSH_CHUNKS = 25_000  # and flushes every this many, so the write-ahead log is truncated as it goes
+TARGET_SEGMENTS = 8  # small segments tolerated before the optimizer merges the smallest ones
 
 
 def edge_root(settings: Settings) -> Path:
@@ -102,6 +115,27 @@ class _FolderLock:
             self._handle.close()
 
 
+def chunk_config(dimension: int, chunk_sentences: int) -> qe.EdgeConfig:
+    """The chunk shard's layout and optimizer settings (also passed on load: older stores get the settings)."""
+    read_back = {"size": dimension, "distance": qe.Distance.Cosine, "hnsw_config": _NO_GRAPH, "memory": qe.Memory.Cold}
+    # Edge measures a segment by its largest vector, here `sentences`: chunk_sentences vectors per chunk.
+    chunk_kb = max(1, chunk_sentences * dimension * 4 // 1024)
+    return qe.EdgeConfig(
+        vectors={
+            DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine, memory=qe.Memory.Cached),
+            TITLE: qe.EdgeVectorParams(**read_back),
+            SENTENCES: qe.EdgeVectorParams(
+                **read_back, multivector_config=qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim)
+            ),
+        },
+        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        payload_memory=qe.Memory.Cold,
+        optimizers=qe.EdgeOptimizersConfig(
+            default_segment_number=TARGET_SEGMENTS, max_segment_size=MERGE_CHUNKS * chunk_kb
+        ),
+    )
+
+
 def _payload_selector(fields: Sequence[str] | None, exclude: Sequence[str] | None) -> Any:
     if fields is not None:
         return qe.PayloadSelector.Include(list(fields))
@@ -139,9 +173,12 @@ class EdgeStore(Store):
 
     engine = "edge"
 
-    def __init__(self, root: Path, collection: str) -> None:
+    def __init__(self, root: Path, collection: str, chunk_sentences: int = 4) -> None:
         super().__init__(collection)
         self.root = root
+        self.chunk_sentences = chunk_sentences
+        self._unindexed = 0  # chunks written by this process since the last optimize
+        self._unflushed = 0  # and since the last flush
         self._lock: _FolderLock | None = None
         self._shards: dict[str, qe.EdgeShard] = {}
         self._meta: dict[str, Any] = {}
@@ -158,7 +195,7 @@ class EdgeStore(Store):
         if not (root / META_FILE).exists() and not upgrade and collection in local_mode_collections(path):
             raise StoreFormatError(legacy_message(path, collection))
         root.mkdir(parents=True, exist_ok=True)
-        store = cls(root, collection)
+        store = cls(root, collection, settings.chunk_sentences)
         store._lock = _FolderLock(root)
         try:
             store._load()
@@ -175,9 +212,11 @@ class EdgeStore(Store):
         for kind in (CHUNKS, ARTICLES):
             if not (self.root / kind).is_dir():
                 return
+        dimension = self._meta.get("dimension")
         for kind in (CHUNKS, ARTICLES):
+            config = chunk_config(int(dimension), self.chunk_sentences) if kind == CHUNKS and dimension else None
             try:
-                self._shards[kind] = qe.EdgeShard.load(str(self.root / kind))
+                self._shards[kind] = qe.EdgeShard.load(str(self.root / kind), config)
             except Exception as error:
                 if "WouldBlock" in str(error):
                     raise StoreLockedError(locked_message(self.root.parent.parent)) from None
@@ -203,24 +242,7 @@ class EdgeStore(Store):
         return dict(self._meta)
 
     def _create(self, metadata: dict[str, Any], dimension: int) -> None:
-        dense = qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine, memory=qe.Memory.Cached)
-        read_back = {
-            "size": dimension,
-            "distance": qe.Distance.Cosine,
-            "hnsw_config": _NO_GRAPH,
-            "memory": qe.Memory.Cold,
-        }
-        chunks = qe.EdgeConfig(
-            vectors={
-                DENSE: dense,
-                TITLE: qe.EdgeVectorParams(**read_back),
-                SENTENCES: qe.EdgeVectorParams(
-                    **read_back, multivector_config=qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim)
-                ),
-            },
-            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-            payload_memory=qe.Memory.Cold,
-        )
+        chunks = chunk_config(dimension, self.chunk_sentences)
         articles = qe.EdgeConfig(
             sparse_vectors={_PLACEHOLDER: qe.EdgeSparseVectorParams()}, payload_memory=qe.Memory.Cold
         )
@@ -272,6 +294,12 @@ class EdgeStore(Store):
             for p in points
         ]
         self._shards[CHUNKS].update(qe.UpdateOperation.upsert_points(made))
+        self._unindexed += len(made)
+        self._unflushed += len(made)
+        if self._unindexed >= RUN_SEGMENT_CHUNKS:  # a long run: index this part now, as a segment of its own
+            self._optimize()
+        if self._unflushed >= FLUSH_CHUNKS:  # the WAL keeps every write until a flush (3 GB at 250k chunks)
+            self._flush()
 
     def _upsert_records(self, payloads: Sequence[dict[str, Any]]) -> None:
         made = [qe.Point(article_point_id(p["article_id"]), {}, p) for p in payloads]
@@ -338,6 +366,7 @@ class EdgeStore(Store):
                     limit=q.limit,
                     query=query,
                     filter=edge_filter(q.filters),
+                    params=qe.SearchParams(hnsw_ef=q.hnsw_ef, exact=q.exact) if q.exact or q.hnsw_ef else None,
                     with_payload=True,
                     with_vector=list(q.vectors) if q.vectors else False,
                 )
@@ -359,7 +388,9 @@ class EdgeStore(Store):
     def _flush(self) -> None:
         for shard in self._shards.values():
             shard.flush()
+        self._unflushed = 0
 
     def _optimize(self) -> None:
         for shard in self._shards.values():
             shard.optimize()
+        self._unindexed = 0

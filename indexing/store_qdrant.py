@@ -298,6 +298,7 @@ class QdrantStore(Store):
                     using=using,
                     limit=q.limit,
                     filter=qdrant_filter(q.filters),
+                    params=models.SearchParams(hnsw_ef=q.hnsw_ef, exact=q.exact) if q.exact or q.hnsw_ef else None,
                     with_payload=True,
                     with_vector=list(q.vectors) if q.vectors else False,
                 )

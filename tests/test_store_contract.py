@@ -7,6 +7,7 @@ Small synthetic vectors (8 dimensions): the store does not care where vectors co
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -182,6 +183,22 @@ def test_dense_and_sparse_queries_return_vectors_and_filter(store):
     assert ids(source="Wire", date_to="2023-12-31") == {"bridge"}
     (plain,) = store.query([ChunkQuery(limit=2, dense=target.dense, vectors=())])
     assert plain[0].vectors == {}
+
+
+def test_exact_and_wider_graph_search_find_the_same_chunks(store):
+    """The recall check's two knobs (exact search, a wider HNSW search) reach the engine and agree here."""
+    written = fill(store)
+    target = written["bridge"][0]
+    flt = SearchFilter(source="Wire")
+    default, exact, wide = store.query(
+        [
+            ChunkQuery(limit=5, dense=target.dense, filters=flt, vectors=()),
+            ChunkQuery(limit=5, dense=target.dense, filters=flt, vectors=(), exact=True),
+            ChunkQuery(limit=5, dense=target.dense, filters=flt, vectors=(), hnsw_ef=256),
+        ]
+    )
+    assert [h.id for h in exact] == [h.id for h in default] == [h.id for h in wide]
+    assert exact[0].id == target.id and {h.payload["article_id"] for h in exact} <= {"bridge", "glacier"}
 
 
 def test_filter_from_the_pipeline_dict():
@@ -364,6 +381,27 @@ def test_edge_persists_across_reopen_and_refuses_a_second_opener(tmp_path):
         assert hits[0].payload["article_id"] == "centcom"
     finally:
         again.close()
+
+
+def test_edge_store_from_before_the_segment_settings_gets_them_on_open(tmp_path):
+    """A store written without the optimizer settings (phase 1) is opened with them: no daily whole-graph rebuild."""
+    from indexing.store_edge import MERGE_CHUNKS, TARGET_SEGMENTS, edge_root
+
+    settings = make_test_settings(tmp_path / "qdrant", qdrant_collection="contract")
+    with Store.open(settings) as store:
+        fill(store)
+    config_file = edge_root(settings) / "chunks" / "edge_config.json"
+    config = json.loads(config_file.read_text())
+    config.pop("optimizers", None)
+    config_file.write_text(json.dumps(config))
+    with Store.open(settings) as again:
+        assert (again.count_articles(), again.count_chunks()) == (4, 8)
+        optimizers = json.loads(config_file.read_text())["optimizers"]
+        assert optimizers["default_segment_number"] == TARGET_SEGMENTS
+        assert optimizers["max_segment_size"] == MERGE_CHUNKS * max(1, settings.chunk_sentences * DIM * 4 // 1024)
+        again.upsert_chunks([chunk("library", 9, seed=99, terms=[1])])
+        again.write_records([record("library", 10)])
+        assert again.finish_run() > 0
 
 
 def test_local_mode_folder_is_recognised(tmp_path):
