@@ -70,11 +70,14 @@ def test_two_sentences_are_never_quoted_together_across_a_dropped_line():
     kept lines: sentences on either side were not next to each other in the page, so never joined into one
     quote. Sentences on consecutive lines were, and may be."""
     from bot.components.quote_selector import QuoteSelector
-    from indexing.cleaning import DROPPED_LINE_MARK
+    from indexing.cleaning import DROPPED_LINE_MARK, clean_text
 
     a = "The glacier lost about 40 metres of its front every year, the team said."
     b = "Researchers measured how fast the Kaldbreen glacier in Svalbard is retreating."
-    for gap, joined in ((" ", True), ("\n", True), (DROPPED_LINE_MARK, False)):
+    stored, _ = clean_text(f"{a}\nRELATED: Glaciers are melting faster, scientists say\n{b}")
+    dropped_gap = stored[len(a) : stored.index(b)]
+    assert dropped_gap == DROPPED_LINE_MARK
+    for gap, joined in ((" ", True), ("\n", True), (dropped_gap, False)):
         first, second = _scored(a, 0, 3.0, gap=gap), _scored(b, len(a) + len(gap), 2.9)
         _link(first, second)
         drafts = QuoteSelector({}).select([first, second], 2, question="How fast is the glacier retreating?")
