@@ -59,7 +59,7 @@ def command(path: Path, store: Path) -> tuple[float, str]:
 
 
 def prepare_only(path: Path) -> dict:
-    from indexing.prepare import clean_article, prepare_article
+    from indexing.prepare import clean_article, prepare_cleaned
     from indexing.settings import Settings
     from indexing.sources import FileDoc, read_file
 
@@ -68,7 +68,7 @@ def prepare_only(path: Path) -> dict:
     [article], _ = read_file(FileDoc(path, path.stem), settings)
     read = time.perf_counter()
     cleaned = clean_article(article)
-    prepared = prepare_article(cleaned)
+    prepared = prepare_cleaned(cleaned)  # as the indexing job does (cleaning twice would erase the marks)
     done = time.perf_counter()
     longest = max(s.end - s.start for s in prepared.sentences)
     return {
