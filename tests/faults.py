@@ -14,6 +14,7 @@ decimals, quotations), so nothing here depends on eval data.
 from __future__ import annotations
 
 import asyncio
+import glob
 import os
 import random
 import shutil
@@ -259,6 +260,8 @@ class ConcurrencyReport:
     quoting_new: int  # answers quoting an article the job added
     job_result: str
     job_seconds: float
+    job_ended: float  # time.monotonic() when the job's result was posted
+    serial_seconds: float  # the serial index of the same folder, without questions (the baseline)
     quotes_checked: int
     not_verbatim: list[str]
     diff: list[str]
@@ -277,6 +280,9 @@ class ConcurrencyReport:
     def with_quotes(self) -> int:
         return sum(1 for asked in self.asked if asked.answer is not None and asked.answer.quotes)
 
+    def latencies(self, during_job: bool) -> list[float]:
+        return [a.ended - a.started for a in self.asked if (a.started < self.job_ended) == during_job]
+
     def format(self) -> str:
         return (
             f"concurrency: {len(self.asked)} questions from {self.threads} threads, {self.during_job} started while "
@@ -285,9 +291,19 @@ class ConcurrencyReport:
             f"exceptions {len(self.exceptions)}, "
             f"quotes checked {self.quotes_checked}, not verbatim {len(self.not_verbatim)}\n"
             f"  job: {self.job_result.splitlines()[0] if self.job_result else '-'}\n"
+            f"  indexing took {self.job_seconds:.1f} s under questions vs {self.serial_seconds:.1f} s for the serial "
+            f"index without (baseline); question latency p50 / p95 {_percentiles(self.latencies(True))} while the "
+            f"job ran, {_percentiles(self.latencies(False))} after it\n"
             f"  --list vs a serial index: {len(self.diff)} differences; orphan chunks {self.consistency.orphans}, "
             f"missing chunks {self.consistency.missing}; {self.seconds:.1f} s in all"
         )
+
+
+def _percentiles(values: Sequence[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    return f"{ordered[len(ordered) // 2]:.2f} / {ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]:.2f} s"
 
 
 def ask_from_threads(answerer: Any, asked: Sequence[str], threads: int, job_done: threading.Event) -> list[Asked]:
@@ -398,7 +414,9 @@ async def run_concurrency(
         answerer.close()
         store.close()
     serial = fault_settings(root / "serial", folder)
+    clock = time.monotonic()
     run_index(serial, embedder=embedder, show_progress_bar=False)
+    serial_seconds = time.monotonic() - clock
     return ConcurrencyReport(
         articles=articles,
         threads=threads,
@@ -409,6 +427,8 @@ async def run_concurrency(
         ),
         job_result=result[0].params["text"],
         job_seconds=job_ended - job_started,
+        job_ended=job_ended,
+        serial_seconds=serial_seconds,
         quotes_checked=checked,
         not_verbatim=not_verbatim,
         diff=listing_diff(got, listing(serial)),
@@ -430,14 +450,26 @@ STARTS_FROM = {"add": None, "update": "add", "prune": "update"}  # the clean sto
 
 
 @dataclass
+class Run:
+    """One indexer process: exit code, whether it was killed, seconds until it first wrote to the store
+    (None: it never did) and in all."""
+
+    code: int = 0
+    killed: bool = False
+    first_write: float | None = None
+    seconds: float = 0.0
+
+
+@dataclass
 class CrashRow:
     """One kill: when, in which run, whether the store had been written by then, and what the repair left."""
 
     phase: str
-    moment: float  # seconds after the indexer started
+    moment: float  # seconds after the indexer started (or after its first store write)
     killed: bool  # False: the run had finished before the moment
     wrote: bool  # the store folder had changed before the kill
     orphans_before: int  # left by the kill, before the repair run
+    undone_before: int  # listing differences from the clean index left by the kill (-1: no store yet)
     orphans: int  # after the repair run
     missing: int
     diff: list[str]
@@ -459,7 +491,7 @@ class CrashLab:
     seed: int = 11
     contents: dict[str, dict[str, str]] = field(default_factory=dict)  # the folder during each phase's run
     clean: dict[str, list[dict]] = field(default_factory=dict)
-    durations: dict[str, float] = field(default_factory=dict)
+    durations: dict[str, Run] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -511,9 +543,9 @@ class CrashLab:
         }
         return env
 
-    def _run(self, work: Any, phase: str, kill_at: float | None = None, kill_after_write: bool = False) -> Any:
+    def _run(self, work: Any, phase: str, kill_at: float | None = None, kill_after_write: bool = False) -> Run:
         """Run the indexer; with `kill_at`, SIGKILL it that many seconds after its start (or after its first
-        write to the store, with `kill_after_write`). Returns (exit code, killed, wrote, seconds)."""
+        write to the store, with `kill_after_write`)."""
         before = _folder_state(work.qdrant_path)
         began = time.monotonic()
         process = subprocess.Popen(
@@ -526,53 +558,60 @@ class CrashLab:
         stderr: list[bytes] = []
         reader = threading.Thread(target=lambda: stderr.append(process.stderr.read()), daemon=True)
         reader.start()
-        killed = wrote = False
-        if kill_at is not None:
-            origin = began
-            while process.poll() is None:
-                wrote = wrote or _folder_state(work.qdrant_path) != before
-                if kill_after_write and not wrote:
-                    origin = time.monotonic()
-                elif time.monotonic() - origin >= kill_at:
-                    process.send_signal(signal.SIGKILL)
-                    killed = True
-                    break
-                time.sleep(0.005)
-        code = process.wait()
+        run = Run()
+        while process.poll() is None:
+            now = time.monotonic()
+            if run.first_write is None and _folder_state(work.qdrant_path) != before:
+                run.first_write = now - began
+            origin = began + run.first_write if kill_after_write and run.first_write is not None else began
+            if (
+                kill_at is not None
+                and (run.first_write is not None or not kill_after_write)
+                and now - origin >= kill_at
+            ):
+                process.send_signal(signal.SIGKILL)
+                run.killed = True
+                break
+            time.sleep(0.005)
+        run.code = process.wait()
         reader.join(5)
-        seconds = time.monotonic() - began
-        if not killed and code not in (0, 1):
-            raise RuntimeError(f"the indexer failed ({code}): {b''.join(stderr).decode(errors='replace')[-2000:]}")
-        return code, killed, wrote or _folder_state(work.qdrant_path) != before, seconds
+        run.seconds = time.monotonic() - began
+        if run.first_write is None and _folder_state(work.qdrant_path) != before:
+            run.first_write = run.seconds
+        if not run.killed and run.code not in (0, 1):
+            raise RuntimeError(f"the indexer failed ({run.code}): {b''.join(stderr).decode(errors='replace')[-2000:]}")
+        return run
 
-    def measure(self, phase: str) -> float:
-        """Seconds an uninterrupted run of `phase` takes (its kill moments are drawn within them)."""
-        work = self._start(phase)
-        code, *_, seconds = self._run(work, phase)
-        assert code == 0, f"a clean {phase} run failed ({code})"
-        self.durations[phase] = seconds
-        return seconds
+    def measure(self, phase: str) -> Run:
+        """An uninterrupted run of `phase`: how long it takes and when it first writes (kill moments are
+        drawn within its write window)."""
+        run = self._run(self._start(phase), phase)
+        assert run.code == 0 and run.first_write is not None, f"a clean {phase} run failed ({run.code})"
+        self.durations[phase] = run
+        return run
 
     def crash(self, phase: str, moment: float, *, after_write: bool = False, repair_inline: bool = False) -> CrashRow:
         """Kill the `phase` run at `moment` (after its first store write, with `after_write`), check what it
         left, run it again (in this process with `repair_inline`: same job, no model load), compare."""
         work = self._start(phase)
-        _code, killed, wrote, _ = self._run(work, phase, kill_at=moment, kill_after_write=after_write)
+        killed = self._run(work, phase, kill_at=moment, kill_after_write=after_write)
         left = store_consistency(work) if work.qdrant_path.exists() else Consistency()
+        undone = len(listing_diff(listing(work), self.clean[phase])) if work.qdrant_path.exists() else -1
         if repair_inline:
             from indexing.job import run_index
 
             summary = run_index(work, embedder=self.embedder, prune=phase == "prune", show_progress_bar=False)
             code = 0 if summary.ok else 1
         else:
-            code, *_ = self._run(work, phase)
+            code = self._run(work, phase).code
         after = store_consistency(work)
         return CrashRow(
             phase=phase,
             moment=moment,
-            killed=killed,
-            wrote=wrote,
+            killed=killed.killed,
+            wrote=killed.first_write is not None,
             orphans_before=left.orphans,
+            undone_before=undone,
             orphans=after.orphans,
             missing=after.missing,
             diff=listing_diff(listing(work), self.clean[phase]),
@@ -581,28 +620,31 @@ class CrashLab:
 
 
 def _folder_state(path: Path) -> tuple:
-    """Names, sizes and modification times of the files under `path` (to see that a process wrote there)."""
+    """Sizes and modification times of an Edge store's write-ahead logs and metadata file: they change with
+    the first write (opening and reading the store touch other files, never these)."""
     if not path.exists():
         return ()
     state = []
-    for item in sorted(path.rglob("*")):
+    for name in sorted(
+        glob.glob(f"{glob.escape(str(path))}/edge/*/*/wal/*") + glob.glob(f"{glob.escape(str(path))}/edge/*/store.json")
+    ):
         try:
-            if item.is_file() and item.name != ".lock":
-                stat = item.stat()
-                state.append((str(item), stat.st_size, stat.st_mtime_ns))
-        except FileNotFoundError:  # the indexer replaced it meanwhile
+            stat = os.stat(name)
+        except FileNotFoundError:  # replaced meanwhile (store.json is replaced atomically)
             continue
+        state.append((name, stat.st_size, stat.st_mtime_ns))
     return tuple(state)
 
 
 def format_crash_table(rows: Sequence[CrashRow]) -> str:
-    """moment, phase, killed, wrote, orphans left by the kill, repaired, orphans/missing after, diff."""
-    lines = [" #  phase   moment  killed  wrote  orphans left  repaired  orphans  missing  diff"]
+    """Per kill: phase, moment, whether it was killed and after a store write, the orphan chunks and listing
+    differences it left; then whether the next run repaired it, with orphans, missing chunks and differences."""
+    lines = [" #  phase   moment  killed  wrote  left: orphans  diff | repaired  orphans  missing  diff"]
     for number, row in enumerate(rows, 1):
         lines.append(
             f"{number:>2}  {row.phase:<6} {row.moment:>6.2f}s  {'yes' if row.killed else 'no':<6}  "
-            f"{'yes' if row.wrote else 'no':<5}  {row.orphans_before:>12}  {'yes' if row.repaired else 'NO':<8}  "
-            f"{row.orphans:>7}  {row.missing:>7}  {len(row.diff)}"
+            f"{'yes' if row.wrote else 'no':<5}  {row.orphans_before:>13}  {row.undone_before:>4} | "
+            f"{'yes' if row.repaired else 'NO':<8}  {row.orphans:>7}  {row.missing:>7}  {len(row.diff):>4}"
         )
     killed = [row for row in rows if row.killed]
     lines.append(
