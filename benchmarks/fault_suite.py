@@ -49,7 +49,7 @@ def concurrency(root: Path, embedder, opts: argparse.Namespace) -> bool:
     print(report.format())
     for problem in [*report.exceptions[:3], *report.not_verbatim[:3], *report.diff[:5]]:
         print(f"  ! {problem}")
-    return not (report.exceptions or report.not_verbatim or report.diff or report.consistency.orphans)
+    return not (report.exceptions or report.not_verbatim or report.diff or not report.consistency.ok)
 
 
 def crash(root: Path, embedder, opts: argparse.Namespace) -> bool:

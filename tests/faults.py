@@ -206,26 +206,35 @@ def listing_diff(got: Sequence[dict], expected: Sequence[dict]) -> list[str]:
 
 @dataclass
 class Consistency:
-    """Chunks without their article record (or beyond its chunk count), and chunks a record counts but lacks."""
+    """Chunks without their article record (or beyond its chunk count), chunks a record counts but lacks, and
+    chunks of another version than the record's. A record in progress (no hash) makes its chunks stale."""
 
     orphans: int = 0
     missing: int = 0
+    stale: int = 0  # chunks of another version of their article than its record's (content hash)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.orphans or self.missing or self.stale)
 
 
 def consistency(store: Any) -> Consistency:
-    """Scroll every chunk's article_id and index against the article records' `n_chunks`."""
-    counts = {
-        point.payload["article_id"]: int(point.payload.get("n_chunks") or 0)
-        for point in store.article_records(fields=["article_id", "n_chunks"])
+    """Scroll every chunk's article_id, index and content hash against the article records."""
+    records = {
+        point.payload["article_id"]: point.payload
+        for point in store.article_records(fields=["article_id", "n_chunks", "content_hash"])
     }
+    counts = {article_id: int(payload.get("n_chunks") or 0) for article_id, payload in records.items()}
     seen: dict[str, set[int]] = defaultdict(set)
     found = Consistency()
-    for point in store.chunks(fields=["article_id", "chunk_index"]):
+    for point in store.chunks(fields=["article_id", "chunk_index", "content_hash"]):
         article_id, index = point.payload.get("article_id"), int(point.payload.get("chunk_index", -1))
         if article_id not in counts or not 0 <= index < counts[article_id]:
             found.orphans += 1
-        else:
-            seen[article_id].add(index)
+            continue
+        seen[article_id].add(index)
+        if point.payload.get("content_hash") != records[article_id].get("content_hash"):
+            found.stale += 1
     found.missing = sum(count - len(seen[article_id]) for article_id, count in counts.items())
     return found
 
@@ -295,7 +304,7 @@ class ConcurrencyReport:
             f"index without (baseline); question latency p50 / p95 {_percentiles(self.latencies(True))} while the "
             f"job ran, {_percentiles(self.latencies(False))} after it\n"
             f"  --list vs a serial index: {len(self.diff)} differences; orphan chunks {self.consistency.orphans}, "
-            f"missing chunks {self.consistency.missing}; {self.seconds:.1f} s in all"
+            f"missing chunks {self.consistency.missing}, stale chunks {self.consistency.stale}; {self.seconds:.1f} s in all"
         )
 
 
@@ -472,12 +481,13 @@ class CrashRow:
     undone_before: int  # listing differences from the clean index left by the kill (-1: no store yet)
     orphans: int  # after the repair run
     missing: int
+    stale: int
     diff: list[str]
     repair_code: int
 
     @property
     def repaired(self) -> bool:
-        return self.repair_code == 0 and not self.diff and not self.orphans and not self.missing
+        return self.repair_code == 0 and not (self.diff or self.orphans or self.missing or self.stale)
 
 
 @dataclass
@@ -614,6 +624,7 @@ class CrashLab:
             undone_before=undone,
             orphans=after.orphans,
             missing=after.missing,
+            stale=after.stale,
             diff=listing_diff(listing(work), self.clean[phase]),
             repair_code=code,
         )
@@ -639,18 +650,20 @@ def _folder_state(path: Path) -> tuple:
 def format_crash_table(rows: Sequence[CrashRow]) -> str:
     """Per kill: phase, moment, whether it was killed and after a store write, the orphan chunks and listing
     differences it left; then whether the next run repaired it, with orphans, missing chunks and differences."""
-    lines = [" #  phase   moment  killed  wrote  left: orphans  diff | repaired  orphans  missing  diff"]
+    lines = [" #  phase   moment  killed  wrote  left: orphans  diff | repaired  orphans  missing  stale  diff"]
     for number, row in enumerate(rows, 1):
         lines.append(
             f"{number:>2}  {row.phase:<6} {row.moment:>6.2f}s  {'yes' if row.killed else 'no':<6}  "
             f"{'yes' if row.wrote else 'no':<5}  {row.orphans_before:>13}  {row.undone_before:>4} | "
-            f"{'yes' if row.repaired else 'NO':<8}  {row.orphans:>7}  {row.missing:>7}  {len(row.diff):>4}"
+            f"{'yes' if row.repaired else 'NO':<8}  {row.orphans:>7}  {row.missing:>7}  {row.stale:>5}  "
+            f"{len(row.diff):>4}"
         )
     killed = [row for row in rows if row.killed]
     lines.append(
         f"repaired {sum(row.repaired for row in rows)}/{len(rows)}; killed mid-run {len(killed)}, of which "
         f"{sum(row.wrote for row in killed)} after writing to the store; orphans after repair "
-        f"{sum(row.orphans for row in rows)}, missing chunks {sum(row.missing for row in rows)}, "
+        f"{sum(row.orphans for row in rows)}, missing chunks {sum(row.missing for row in rows)}, stale chunks "
+        f"{sum(row.stale for row in rows)}, "
         f"listing differences {sum(len(row.diff) for row in rows)}"
     )
     return "\n".join(lines)
