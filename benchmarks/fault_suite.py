@@ -16,7 +16,9 @@ Crash: `python -m indexing` as a subprocess, killed with SIGKILL at 30 seeded ra
 an add run (empty store), an update run (every third article rewritten, one new) and a prune run (a
 quarter of the files removed, `--prune`). A moment is drawn within the run's write window (from its first
 write to the store to its end, measured by an uninterrupted run of the same phase, the baseline) and
-counted from that first write, so every kill lands while the store is being changed. The next run
+counted from that first write, so every kill lands while the store is being changed: window × u³ with u
+uniform, denser just after the first write, where records are in progress and chunks half written (the
+window's end is the end-of-run sweep, flush and HNSW build). The next run
 (a subprocess again) must repair everything: `--list` equal to a clean index of the same folder, no
 chunk without its article record or beyond its chunk count, no chunk a record counts missing.
 """
@@ -66,9 +68,9 @@ def crash(root: Path, embedder, opts: argparse.Namespace) -> bool:
     for number in range(opts.kills):
         phase = PHASES[number % len(PHASES)]
         run = lab.durations[phase]
-        moment = rng.uniform(0.0, run.seconds - run.first_write)
+        moment = (run.seconds - run.first_write) * rng.random() ** 3
         rows.append(lab.crash(phase, moment, after_write=True))
-        print(format_crash_table(rows).splitlines()[-2], flush=True)
+        print(format_crash_table(rows).splitlines()[number + 1], flush=True)
     print()
     print("moment: seconds after the killed run's first store write")
     print(format_crash_table(rows))

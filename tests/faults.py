@@ -658,6 +658,13 @@ def format_crash_table(rows: Sequence[CrashRow]) -> str:
             f"{'yes' if row.repaired else 'NO':<8}  {row.orphans:>7}  {row.missing:>7}  {row.stale:>5}  "
             f"{len(row.diff):>4}"
         )
+    for phase in sorted({row.phase for row in rows}, key=PHASES.index):
+        mine = [row for row in rows if row.phase == phase]
+        lines.append(
+            f"{phase}: repaired {sum(row.repaired for row in mine)}/{len(mine)}, the kill left orphan chunks in "
+            f"{sum(row.orphans_before > 0 for row in mine)} and listing differences in "
+            f"{sum(row.undone_before != 0 for row in mine)}"
+        )
     killed = [row for row in rows if row.killed]
     lines.append(
         f"repaired {sum(row.repaired for row in rows)}/{len(rows)}; killed mid-run {len(killed)}, of which "
