@@ -7,6 +7,7 @@ time, so the index never needs a global vocabulary pass.
 from __future__ import annotations
 
 import re
+import threading
 import zlib
 from collections import Counter
 from functools import lru_cache
@@ -153,9 +154,16 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("english")
+    """This thread's stemmer: a snowball stemmer keeps the word it is stemming on itself, so one shared by
+    question threads and a reindex mixed up their words (an IndexError, or a wrong stem cached for good)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=200_000)
