@@ -1,6 +1,9 @@
 """Text cleaning: normalise Unicode and whitespace, drop lines that are not article prose.
 
-The cleaned text is what the store keeps and what every quote is checked against.
+The cleaned text is what the store keeps and what every quote is checked against. It has one line
+per paragraph; its only blank lines are `DROPPED_LINE_MARK`s, left where a boilerplate line was
+dropped between two kept lines, so quoting never joins two sentences the page did not have side by
+side. Clean raw text once: cleaning cleaned text again collapses the marks like any blank line.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ _BOILERPLATE = [
         re.I,
     ),
 ]
+# Joins the two kept lines around a dropped one: a blank line, which raw text never keeps (normalise
+# collapses blank lines), so in stored text "\n\n" always means "a line was removed here".
+DROPPED_LINE_MARK = "\n\n"
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -50,8 +56,20 @@ def normalise(text: str) -> str:
 
 
 def clean_text(text: str) -> tuple[str, list[str]]:
-    """The cleaned article text and the boilerplate lines that were dropped (for reports)."""
-    kept, dropped = [], []
+    """The cleaned article text and the boilerplate lines that were dropped (for reports).
+
+    Kept lines are joined by "\n", or by `DROPPED_LINE_MARK` where dropped lines stood between them.
+    """
+    parts: list[str] = []
+    dropped: list[str] = []
+    gap = False
     for line in normalise(text).split("\n"):
-        (dropped if is_boilerplate(line) else kept).append(line)
-    return "\n".join(kept), dropped
+        if is_boilerplate(line):
+            dropped.append(line)
+            gap = bool(parts)
+            continue
+        if parts:
+            parts.append(DROPPED_LINE_MARK if gap else "\n")
+        parts.append(line)
+        gap = False
+    return "".join(parts), dropped

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from indexing.embedding import Embedder, model_id
 from indexing.models import PreparedArticle
 from indexing.plan import RECORD_FIELDS, Pending, make_plan
-from indexing.prepare import prepare_article
+from indexing.prepare import prepare_cleaned
 from indexing.settings import Settings
 from indexing.store import Store
 from indexing.writer import delete_article, embed_articles, write_batch
@@ -159,7 +159,8 @@ def run_index(
         for number, item in enumerate(pending):
             notify("preparing", number, len(pending))
             try:
-                ready = prepare_article(item.article, settings.chunk_sentences, settings.chunk_overlap)
+                # the plan cleaned the article; cleaning again would erase its dropped-line marks
+                ready = prepare_cleaned(item.article, settings.chunk_sentences, settings.chunk_overlap)
             except Exception as error:  # one article's odd text must not stop the run
                 log.exception("preparing %s failed", item.article.origin)
                 summary.fail(item.article.origin or item.article.article_id, f"{error.__class__.__name__}: {error}")

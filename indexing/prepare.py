@@ -14,7 +14,8 @@ from indexing.sparse import tokenize
 
 # How articles are read, cleaned and split. It is part of every file fingerprint and content hash,
 # so bumping it makes the next run re-process every article once (e.g. after a splitting fix).
-PROCESSING_VERSION = 2
+# 3: a blank line marks where a boilerplate line was dropped (indexing.cleaning.DROPPED_LINE_MARK).
+PROCESSING_VERSION = 3
 
 
 class ArticleError(ValueError):
@@ -79,7 +80,11 @@ def clean_article(article: Article, max_chars: int | None = None) -> Article:
 
 def prepare_article(article: Article, chunk_sentences: int = 4, chunk_overlap: int = 1) -> PreparedArticle:
     """Clean, split into sentences, chunk, and count terms per sentence."""
-    cleaned = clean_article(article)
+    return prepare_cleaned(clean_article(article), chunk_sentences, chunk_overlap)
+
+
+def prepare_cleaned(cleaned: Article, chunk_sentences: int = 4, chunk_overlap: int = 1) -> PreparedArticle:
+    """Split an article `clean_article` already cleaned (cleaning twice would erase its dropped-line marks)."""
     text = cleaned.text
     sentences = split_sentences(text)
     chunks = make_chunks(text, sentences, chunk_sentences, chunk_overlap)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import SAMPLE_ARTICLES
 
-from indexing.cleaning import clean_text, is_boilerplate, normalise
+from indexing.cleaning import DROPPED_LINE_MARK, clean_text, is_boilerplate, normalise
 
 SAMPLE = SAMPLE_ARTICLES / "centcom-chief-visits-pakistan.txt"
 
@@ -17,9 +17,12 @@ def test_sample_article_drops_also_read_and_disclaimer():
     assert len(dropped) == 2
     assert dropped[0] == "Also Read"
     assert dropped[1].startswith("(Only the headline")
-    # every other line is kept exactly
+    # every other line is kept exactly; a blank line stands where "Also Read" was (the disclaimer ended the text)
     kept = [line.strip() for line in raw.splitlines() if line.strip() and line.strip() not in dropped]
-    assert text.split("\n") == kept
+    assert [line for line in text.split("\n") if line] == kept
+    assert text.count(DROPPED_LINE_MARK) == 1
+    before, after = text.split(DROPPED_LINE_MARK)
+    assert before.endswith("withdrawal from Afghanistan.") and after.startswith("The new Centcom chief spoke")
     assert text.startswith("A top US general visited the General Headquarters in Rawalpindi")
 
 
@@ -52,6 +55,14 @@ def test_boilerplate_only_matches_whole_short_lines():
         assert not is_boilerplate(line), line
 
 
-def test_cleaning_is_idempotent():
-    text, _ = clean_text(SAMPLE.read_text(encoding="utf-8"))
+def test_a_dropped_line_leaves_a_blank_line_and_raw_blank_lines_do_not():
+    raw = "RELATED: Old story\nFirst line.\n\n\nSecond line.\nRELATED: Another story\n  \nThird line.\nAlso Read"
+    text, dropped = clean_text(raw)
+    assert dropped == ["RELATED: Old story", "RELATED: Another story", "Also Read"]
+    # only the line dropped between two kept lines leaves a mark; the raw blank lines collapse
+    assert text == "First line.\nSecond line." + DROPPED_LINE_MARK + "Third line."
+
+
+def test_cleaning_is_idempotent_where_nothing_was_dropped():
+    text, _ = clean_text(SAMPLE.read_text(encoding="utf-8").replace("Also Read", ""))
     assert clean_text(text) == (text, [])

@@ -65,19 +65,21 @@ def _link(first: SentenceCandidate, second: SentenceCandidate) -> None:
     first.next_start, second.prev_start = second.start, first.start
 
 
-def test_two_sentences_are_quoted_together_only_within_one_line():
-    """The indexer drops boilerplate lines ("RELATED: …"), so sentences on two lines of the stored text may not
-    have been next to each other in the page: never joined into one quote."""
+def test_two_sentences_are_never_quoted_together_across_a_dropped_line():
+    """The indexer drops boilerplate lines ("RELATED: …") and leaves a blank line where one stood between two
+    kept lines: sentences on either side were not next to each other in the page, so never joined into one
+    quote. Sentences on consecutive lines were, and may be."""
     from bot.components.quote_selector import QuoteSelector
+    from indexing.cleaning import DROPPED_LINE_MARK
 
     a = "The glacier lost about 40 metres of its front every year, the team said."
     b = "Researchers measured how fast the Kaldbreen glacier in Svalbard is retreating."
-    for gap, joined in ((" ", True), ("\n", False), (" \n ", False)):
+    for gap, joined in ((" ", True), ("\n", True), (DROPPED_LINE_MARK, False)):
         first, second = _scored(a, 0, 3.0, gap=gap), _scored(b, len(a) + len(gap), 2.9)
         _link(first, second)
         drafts = QuoteSelector({}).select([first, second], 2, question="How fast is the glacier retreating?")
         assert (drafts[0].quote.text == a + gap + b) is joined, drafts[0].quote.text
-        assert "\n" not in drafts[0].quote.text
+        assert DROPPED_LINE_MARK not in drafts[0].quote.text
 
 
 def test_draft_lead_and_window_are_verbatim_slices():

@@ -21,6 +21,7 @@ from bot.scoring import (
     normalise_text,
 )
 from bot.types import ArticleRef, Quote
+from indexing.cleaning import DROPPED_LINE_MARK
 
 from ._store_params import StoreUser
 
@@ -209,7 +210,7 @@ class QuoteSelector(StoreUser):
 
 
 def _adjacent(first: SentenceCandidate) -> bool:
-    """Is the next sentence adjacent in the source? Only within one line: the indexer drops boilerplate
-    lines ("RELATED: …"), so two lines next to each other in the stored text may not have been in the page."""
+    """Is the next sentence adjacent in the source? Not across a blank line: the indexer leaves one
+    (`DROPPED_LINE_MARK`) where it dropped a boilerplate line ("RELATED: …") between two kept lines."""
     gap = first.gap_after
-    return gap is not None and not gap.strip() and "\n" not in gap
+    return gap is not None and not gap.strip() and DROPPED_LINE_MARK not in gap
