@@ -16,9 +16,11 @@ Crash: `python -m indexing` as a subprocess, killed with SIGKILL at 30 seeded ra
 an add run (empty store), an update run (every third article rewritten, one new) and a prune run (a
 quarter of the files removed, `--prune`). A moment is drawn within the run's write window (from its first
 write to the store to its end, measured by an uninterrupted run of the same phase, the baseline) and
-counted from that first write, so every kill lands while the store is being changed: window × u³ with u
-uniform, denser just after the first write, where records are in progress and chunks half written (the
-window's end is the end-of-run sweep, flush and HNSW build). The next run
+counted from that first write, so every kill lands while the store is being changed. Half the moments are
+uniform over the first MID_WRITE seconds after the first write, where these small runs write their records
+and chunks (about 10 ms for the update: records marked in progress, chunks upserted, stale chunks deleted,
+records written), half uniform over the whole window, most of which is the end-of-run sweep, flush and HNSW
+build. The next run
 (a subprocess again) must repair everything: `--list` equal to a clean index of the same folder, no
 chunk without its article record or beyond its chunk count, no chunk a record counts missing.
 """
@@ -40,6 +42,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tests.faults import PHASES, CrashLab, format_crash_table, run_concurrency
+
+MID_WRITE = 0.02  # seconds after the first store write in which half of the kills land
 
 
 def concurrency(root: Path, embedder, opts: argparse.Namespace) -> bool:
@@ -68,11 +72,12 @@ def crash(root: Path, embedder, opts: argparse.Namespace) -> bool:
     for number in range(opts.kills):
         phase = PHASES[number % len(PHASES)]
         run = lab.durations[phase]
-        moment = (run.seconds - run.first_write) * rng.random() ** 3
+        window = MID_WRITE if (number // len(PHASES)) % 2 == 0 else run.seconds - run.first_write
+        moment = rng.uniform(0.0, window)
         rows.append(lab.crash(phase, moment, after_write=True))
         print(format_crash_table(rows).splitlines()[number + 1], flush=True)
     print()
-    print("moment: seconds after the killed run's first store write")
+    print("moment: seconds after the killed run's first store write; left: what the kill left, then the repair run")
     print(format_crash_table(rows))
     for row in rows:
         for problem in row.diff[:3]:

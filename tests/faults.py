@@ -477,7 +477,7 @@ class CrashRow:
     moment: float  # seconds after the indexer started (or after its first store write)
     killed: bool  # False: the run had finished before the moment
     wrote: bool  # the store folder had changed before the kill
-    orphans_before: int  # left by the kill, before the repair run
+    left: Consistency  # what the kill left, before the repair run
     undone_before: int  # listing differences from the clean index left by the kill (-1: no store yet)
     orphans: int  # after the repair run
     missing: int
@@ -620,7 +620,7 @@ class CrashLab:
             moment=moment,
             killed=killed.killed,
             wrote=killed.first_write is not None,
-            orphans_before=left.orphans,
+            left=left,
             undone_before=undone,
             orphans=after.orphans,
             missing=after.missing,
@@ -650,20 +650,23 @@ def _folder_state(path: Path) -> tuple:
 def format_crash_table(rows: Sequence[CrashRow]) -> str:
     """Per kill: phase, moment, whether it was killed and after a store write, the orphan chunks and listing
     differences it left; then whether the next run repaired it, with orphans, missing chunks and differences."""
-    lines = [" #  phase   moment  killed  wrote  left: orphans  diff | repaired  orphans  missing  stale  diff"]
+    lines = [
+        " #  phase    moment  killed  wrote  left: orphans  missing  stale  diff | repaired  orphans  missing  stale  diff"
+    ]
     for number, row in enumerate(rows, 1):
         lines.append(
-            f"{number:>2}  {row.phase:<6} {row.moment:>6.2f}s  {'yes' if row.killed else 'no':<6}  "
-            f"{'yes' if row.wrote else 'no':<5}  {row.orphans_before:>13}  {row.undone_before:>4} | "
+            f"{number:>2}  {row.phase:<6} {row.moment:>7.3f}s  {'yes' if row.killed else 'no':<6}  "
+            f"{'yes' if row.wrote else 'no':<5}  {row.left.orphans:>13}  {row.left.missing:>7}  {row.left.stale:>5}  "
+            f"{row.undone_before:>4} | "
             f"{'yes' if row.repaired else 'NO':<8}  {row.orphans:>7}  {row.missing:>7}  {row.stale:>5}  "
             f"{len(row.diff):>4}"
         )
     for phase in sorted({row.phase for row in rows}, key=PHASES.index):
         mine = [row for row in rows if row.phase == phase]
         lines.append(
-            f"{phase}: repaired {sum(row.repaired for row in mine)}/{len(mine)}, the kill left orphan chunks in "
-            f"{sum(row.orphans_before > 0 for row in mine)} and listing differences in "
-            f"{sum(row.undone_before != 0 for row in mine)}"
+            f"{phase}: repaired {sum(row.repaired for row in mine)}/{len(mine)}; the kill left the store "
+            f"inconsistent (orphan, missing or stale chunks) in {sum(not row.left.ok for row in mine)} and "
+            f"differing from the clean listing in {sum(row.undone_before != 0 for row in mine)}"
         )
     killed = [row for row in rows if row.killed]
     lines.append(
