@@ -63,6 +63,11 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     return any(norm(a) and norm(a) in haystack for a in answers)
 
 
+def shown(quote) -> str:
+    """The part of a quote shown inline: its window when it has one (the full sentence is one click away)."""
+    return quote.text[quote.window[0] : quote.window[1]] if quote.window else quote.text
+
+
 def same_sentence(quote: str, gold: list[str]) -> bool:
     words = " ".join(re.findall(r"\w+", quote.lower()))
     for sentence in gold:
@@ -173,6 +178,9 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         "shown": len(answer.quotes),
         "later_with_answer": sum(contains_answer(x.text, answers) for x in answer.quotes[1:]),
         "windowed": sum(x.window is not None for x in quotes),
+        # the same on what a reader sees without opening the source: a long quote's "…" window, not its sentence
+        "top1_shown": bool(first) and not answer.abstained and contains_answer(shown(first), answers),
+        "top3_shown": not answer.abstained and any(contains_answer(shown(x), answers) for x in answer.quotes[:3]),
     }
     if "answer_sentences" in q:
         row["rr"] = next(

@@ -86,6 +86,7 @@ def build_pipeline(
     pipeline.connect("verifier.quotes", "composer.quotes")
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
     pipeline.connect("verifier.lead", "composer.lead")
+    pipeline.connect("verifier.adjacent", "composer.adjacent")
     pipeline.connect("composer.answer", "generator.answer")
     share_resources(pipeline, resources or StoreResources(settings, store))
     return pipeline

@@ -27,6 +27,7 @@ import numpy as np
 from bot.dates import QuestionDates, date_features
 from bot.lexicon import canon
 from bot.types import Quote
+from indexing.cleaning import DROPPED_LINE_MARK
 from indexing.sparse import K1, tokenize
 
 B_SENT = 0.75
@@ -95,6 +96,10 @@ DEFAULT_ABSTAIN_THRESHOLD = 0.039
 # Quotes after the first are shown only when they score within this many log-odds of the first (calibrated in
 # docs/quality.md).
 DEFAULT_QUOTE_FLOOR = 5.0
+# A later quote that sits right next to the first one in its article (the sentence before or after it) gets this
+# wider floor: it is the first quote's context, never an unrelated sentence, and it is where the answer is when the
+# first quote restates the question ("This led to protests…" after the sentence saying what led to them).
+DEFAULT_NEIGHBOUR_FLOOR = 9.0
 
 
 @dataclass
@@ -564,6 +569,13 @@ class QuoteDraft:
     content_hash: str
     confidence: float
     lead: tuple[int, int] | None = None  # where the lead would lie in quote.text, were this the first quote
+
+
+def adjacent_gap(gap: str | None) -> bool:
+    """Does `gap` (the text between two sentences) make them adjacent in the source? Whitespace only, and not
+    a blank line: the indexer leaves one (`DROPPED_LINE_MARK`) where it dropped a boilerplate line ("RELATED:
+    …") between two kept lines."""
+    return gap is not None and not gap.strip() and DROPPED_LINE_MARK not in gap
 
 
 def normalise_text(text: str) -> str:

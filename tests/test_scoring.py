@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.scoring import FEATURES, WEIGHTS, SentenceCandidate, chunk_bm25, longest_run, question_type
+from bot.types import Quote
 
 
 def candidate(text: str, chunks: tuple[int, ...], start: int = 0) -> SentenceCandidate:
@@ -101,3 +102,50 @@ def test_draft_lead_and_window_are_verbatim_slices():
 
 def test_length_never_earns_a_bonus():
     assert WEIGHTS.get("long", 0.0) <= 0.0
+
+
+def _quote(text: str, start: int, score: float, article_id: str = "a") -> Quote:
+    return Quote(text, article_id, "T", None, None, None, start, start + len(text), score)
+
+
+def test_the_first_quotes_neighbour_clears_a_wider_floor_and_moves_up():
+    """When the first quote restates the question ("This led to protests…"), the sentence beside it often holds
+    the answer yet scores more than the floor below it. It is the first quote's context, not an unrelated
+    sentence: it gets the wider neighbour floor, and moves up into the first three when a quote before it is
+    cut. Unrelated weak quotes are still cut."""
+    from bot.components.composer import AnswerComposer
+    from bot.scoring import DEFAULT_NEIGHBOUR_FLOOR, DEFAULT_QUOTE_FLOOR
+
+    first = _quote("This led to protests and open discrediting of the commission.", 100, 30.0)
+    weak = [_quote(f"An unrelated sentence number {i}.", 500 + 50 * i, 30.0 - DEFAULT_QUOTE_FLOOR - 1) for i in (1, 2)]
+    beside = _quote("The commission kept counting the votes.", 60, 30.0 - DEFAULT_NEIGHBOUR_FLOOR + 0.5)
+    far = _quote("Votes from the stronghold arrived later.", 300, 30.0 - DEFAULT_NEIGHBOUR_FLOOR - 0.5)
+    composer = AnswerComposer(abstain_threshold=0.0)
+    answer = composer.run(
+        "What led to protests?",
+        quotes=[first, *weak],
+        more_quotes=[beside, far],
+        confidence=1.0,
+        closest=[],
+        adjacent=[False, False, False, True, False],
+    )["answer"]
+    assert answer.quotes == [first, beside] and answer.more_quotes == []
+    without = composer.run("What led to protests?", [first, *weak], [beside], 1.0, [])["answer"]
+    assert without.quotes == [first] and without.more_quotes == []
+
+
+def test_next_to_means_side_by_side_with_no_dropped_line_between():
+    from bot.components.quote_verifier import next_to
+    from indexing.cleaning import DROPPED_LINE_MARK
+
+    a, b, c = "The bridge reopened.", "Repairs cost 48 million dollars.", "Traffic resumed."
+    text = a + " " + b + DROPPED_LINE_MARK + c + "\n" + a
+    texts = {"x": text, "y": text}
+    qa, qb = _quote(a, 0, 1.0, "x"), _quote(b, len(a) + 1, 1.0, "x")
+    qc = _quote(c, text.index(c), 1.0, "x")
+    qa2 = _quote(a, text.rindex(a), 1.0, "x")
+    assert next_to(texts, qa, qb) and next_to(texts, qb, qa)
+    assert next_to(texts, qc, qa2)  # consecutive lines
+    assert not next_to(texts, qb, qc)  # a line was dropped between them
+    assert not next_to(texts, qa, qc) and not next_to(texts, qa, qa)
+    assert not next_to(texts, qa, _quote(b, len(a) + 1, 1.0, "y"))  # another article

@@ -7,7 +7,7 @@ from typing import Any
 from haystack import component, default_from_dict, default_to_dict
 
 from bot.answer_text import ABSTAIN_TEXT, extractive_answer
-from bot.scoring import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_QUOTE_FLOOR
+from bot.scoring import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_NEIGHBOUR_FLOOR, DEFAULT_QUOTE_FLOOR
 from bot.types import Answer, ArticleRef, Quote
 
 
@@ -15,18 +15,31 @@ from bot.types import Answer, ArticleRef, Quote
 class AnswerComposer:
     """Abstains when the question's answerability (`bot.scoring.answerability`, 0-1, computed by the selector
     and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default). Later quotes
-    (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's."""
+    (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's, or
+    within `neighbour_floor` when they sit right next to the first quote in its article (the verifier's
+    `adjacent`, in `quotes + more_quotes` order); a kept "More quotes" one moves up when a quote before it is cut."""
 
-    def __init__(self, abstain_threshold: float | None = None, quote_floor: float = DEFAULT_QUOTE_FLOOR) -> None:
+    def __init__(
+        self,
+        abstain_threshold: float | None = None,
+        quote_floor: float = DEFAULT_QUOTE_FLOOR,
+        neighbour_floor: float = DEFAULT_NEIGHBOUR_FLOOR,
+    ) -> None:
         self.abstain_threshold = abstain_threshold
         self.quote_floor = quote_floor
+        self.neighbour_floor = neighbour_floor
 
     @property
     def threshold(self) -> float:
         return DEFAULT_ABSTAIN_THRESHOLD if self.abstain_threshold is None else self.abstain_threshold
 
     def to_dict(self) -> dict[str, Any]:
-        return default_to_dict(self, abstain_threshold=self.abstain_threshold, quote_floor=self.quote_floor)
+        return default_to_dict(
+            self,
+            abstain_threshold=self.abstain_threshold,
+            quote_floor=self.quote_floor,
+            neighbour_floor=self.neighbour_floor,
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AnswerComposer:
@@ -41,13 +54,22 @@ class AnswerComposer:
         confidence: float,
         closest: list[ArticleRef],
         lead: tuple[int, int] | None = None,
+        adjacent: list[bool] | None = None,
     ) -> dict[str, Any]:
         if not quotes or confidence < self.threshold:
             return {"answer": Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest)}
         first = quotes[0]
-        floor = first.score - self.quote_floor
-        quotes = [first] + [q for q in quotes[1:] if q.score >= floor]
-        more_quotes = [q for q in more_quotes if q.score >= floor]
+        # later quotes that clear their floor, in rank order; one kept from "More quotes" moves up into the first
+        # `len(quotes)` when a quote before it was cut
+        later = quotes[1:] + more_quotes
+        near = list(adjacent or [])[1 : 1 + len(later)]
+        near += [False] * (len(later) - len(near))
+        kept = [first] + [
+            q
+            for q, beside in zip(later, near, strict=True)
+            if q.score >= first.score - (self.neighbour_floor if beside else self.quote_floor)
+        ]
+        quotes, more_quotes = kept[: len(quotes)], kept[len(quotes) :]
         if lead is None or not (0 <= lead[0] < lead[1] <= len(first.text)):
             text = extractive_answer(question, first.text)
             start = first.text.find(text)

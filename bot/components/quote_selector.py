@@ -14,6 +14,7 @@ from bot.scoring import (
     CandidatePool,
     QuoteDraft,
     SentenceCandidate,
+    adjacent_gap,
     answerability,
     answerability_features,
     compute_features,
@@ -21,7 +22,6 @@ from bot.scoring import (
     normalise_text,
 )
 from bot.types import ArticleRef, Quote
-from indexing.cleaning import DROPPED_LINE_MARK
 
 from ._store_params import StoreUser
 
@@ -210,7 +210,5 @@ class QuoteSelector(StoreUser):
 
 
 def _adjacent(first: SentenceCandidate) -> bool:
-    """Is the next sentence adjacent in the source? Not across a blank line: the indexer leaves one
-    (`DROPPED_LINE_MARK`) where it dropped a boilerplate line ("RELATED: …") between two kept lines."""
-    gap = first.gap_after
-    return gap is not None and not gap.strip() and DROPPED_LINE_MARK not in gap
+    """Is the next sentence adjacent in the source? (`bot.scoring.adjacent_gap`)"""
+    return adjacent_gap(first.gap_after)

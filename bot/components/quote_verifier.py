@@ -7,7 +7,7 @@ from typing import Any
 
 from haystack import component, default_from_dict, default_to_dict
 
-from bot.scoring import QuoteDraft
+from bot.scoring import QuoteDraft, adjacent_gap
 from bot.types import Quote
 
 from ._store_params import StoreUser
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 @component
 class QuoteVerifier(StoreUser):
-    """Keeps the first `top_k` verified quotes as `quotes` and the next `more` as `more_quotes`."""
+    """Keeps the first `top_k` verified quotes as `quotes` and the next `more` as `more_quotes`; `adjacent` says,
+    for each of them in that order, whether it sits right next to the first quote in the same article."""
 
     def __init__(self, store_params: dict[str, Any]) -> None:
         self.store_params = dict(store_params)
@@ -29,7 +30,9 @@ class QuoteVerifier(StoreUser):
     def from_dict(cls, data: dict[str, Any]) -> QuoteVerifier:
         return default_from_dict(cls, data)
 
-    @component.output_types(quotes=list[Quote], more_quotes=list[Quote], lead=tuple[int, int] | None)
+    @component.output_types(
+        quotes=list[Quote], more_quotes=list[Quote], lead=tuple[int, int] | None, adjacent=list[bool]
+    )
     def run(self, drafts: list[QuoteDraft], top_k: int = 3, more: int = 6) -> dict[str, Any]:
         """The verified quotes, and where the lead lies in the first of them (see bot/answer_text.py)."""
         wanted = top_k + more
@@ -49,4 +52,17 @@ class QuoteVerifier(StoreUser):
             if not verified:
                 lead = draft.lead
             verified.append(q)
-        return {"quotes": verified[:top_k], "more_quotes": verified[top_k:], "lead": lead}
+        adjacent = [i > 0 and next_to(texts, verified[0], q) for i, q in enumerate(verified)]
+        return {"quotes": verified[:top_k], "more_quotes": verified[top_k:], "lead": lead, "adjacent": adjacent}
+
+
+def next_to(texts: dict[str, str], a: Quote, b: Quote) -> bool:
+    """Do quotes `a` and `b` sit side by side in one article, with only whitespace (no dropped line) between?"""
+    if a.article_id != b.article_id:
+        return False
+    text = texts[a.article_id]
+    if a.end <= b.start:
+        return adjacent_gap(text[a.end : b.start])
+    if b.end <= a.start:
+        return adjacent_gap(text[b.end : a.start])
+    return False
