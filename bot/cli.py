@@ -80,7 +80,7 @@ def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
     """Readable terminal rendering: the answer, numbered quotes with title / source / date / url. With `bold`
     (a terminal), the lead is shown bold inside the first quote instead of on a line of its own."""
     inline = bold and answer.lead is not None and not answer.generated and not answer.abstained
-    lines = [] if inline else [textwrap.fill(answer.answer, width)]
+    lines = [] if inline or _lead_is_first_quote(answer) else [textwrap.fill(answer.answer, width)]
     if answer.generated:
         lines[0] += "  (generated from the quotes below)"
     if answer.abstained:
@@ -98,6 +98,13 @@ def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
         lines.append(f"[{number}]  {body}")
         lines.append(f"     — {_source_line(quote)}")
     return "\n".join(lines)
+
+
+def _lead_is_first_quote(answer: Answer) -> bool:
+    """A lead that is the whole first quote is not printed twice: quote [1] is the answer."""
+    if answer.generated or answer.abstained or not answer.quotes:
+        return False
+    return answer.answer.strip() == answer.quotes[0].text.strip()
 
 
 def _source_line(item: Any) -> str:

@@ -191,3 +191,12 @@ def test_terminal_rendering_shows_the_lead_bold_inside_its_quote_and_long_quotes
     bold = cli.format_answer(answer, width=1000, bold=True)
     assert not bold.startswith("the bridge") and f"{cli.BOLD}the bridge reopened" in bold
     assert cli.shown_text(quote) == "…" + text[window[0] :]
+
+
+def test_a_lead_that_is_the_whole_first_quote_is_printed_once():
+    from bot.types import Answer, Quote
+
+    text = "The bridge reopened on Tuesday after repairs."
+    quote = Quote(text, "a", "Bridge", "https://x", "Herald", "2023-03-14", 0, len(text), 1.0)
+    plain = cli.format_answer(Answer("When did the bridge reopen?", text, False, quotes=[quote], lead=(0, len(text))))
+    assert plain.count(text) == 1 and plain.startswith("[1]")
