@@ -30,26 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexing.listing import FIELDS
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "articles" / "centcom-chief-visits-pakistan.txt"
 SAMPLE_ID = SAMPLE.stem  # the article the store holds before the job
 ADMIN = 9001
 AFTER_JOB = 3  # questions per asking thread after the job finished (they can quote the new articles)
 # What --list shows that must match between two stores of the same sources (indexed_at is the clock).
-COMPARED = (
-    "title",
-    "source",
-    "url",
-    "published",
-    "n_sentences",
-    "n_chunks",
-    "content_hash",
-    "fingerprint",
-    "text_hash",
-    "summary_only",
-    "also_at",
-    "origin",
-)
+COMPARED = tuple(f for f in FIELDS if f not in ("article_id", "indexed_at"))
 
 # --------------------------------------------------------------------------- synthetic articles
 
