@@ -81,19 +81,23 @@ def index_sample(settings, store, embedder, *, article_id="centcom", title=TITLE
     index_prepared(store, [prepare_article(article, settings.chunk_sentences, settings.chunk_overlap)], embedder)
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory, embedder):
-    """(settings, answerer, store, embedder) over a tmp embedded store holding the sample article."""
+def sample_corpus(root: Path, embedder):
+    """Yield (settings, answerer, store, embedder) over an embedded store in `root` holding the sample article."""
     from bot.pipeline import QuestionAnswerer
     from indexing.store import Store
 
-    settings = make_module_settings(tmp_path_factory.mktemp("telegram"))
+    settings = make_module_settings(root)
     store = Store.open(settings)
     index_sample(settings, store, embedder)
     answerer = QuestionAnswerer(settings, store=store, embedder=embedder)
     yield settings, answerer, store, embedder
     answerer.close()
     store.close()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, embedder):
+    yield from sample_corpus(tmp_path_factory.mktemp("telegram"), embedder)
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,9 @@ from tests.test_telegram_e2e import (
     assert_fragment_matches,
     assert_valid_html,
     html_of,
-    index_sample,
-    make_module_settings,
     page_url,
     quotes_of,
+    sample_corpus,
     stored_text,
 )
 
@@ -30,17 +29,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, embedder):
-    """(settings, answerer, store, embedder) over a tmp embedded store holding the sample article."""
-    from bot.pipeline import QuestionAnswerer
-    from indexing.store import Store
-
-    settings = make_module_settings(tmp_path_factory.mktemp("telegram-experience"))
-    store = Store.open(settings)
-    index_sample(settings, store, embedder)
-    answerer = QuestionAnswerer(settings, store=store, embedder=embedder)
-    yield settings, answerer, store, embedder
-    answerer.close()
-    store.close()
+    yield from sample_corpus(tmp_path_factory.mktemp("telegram-experience"), embedder)
 
 
 @pytest.fixture(scope="module")

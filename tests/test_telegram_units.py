@@ -15,23 +15,9 @@ from bot.telegram.feedback import FeedbackStore
 from bot.telegram.net import send_with_retry
 from bot.telegram.ratelimit import SlidingWindowLimiter
 from bot.telegram.reindex import format_summary
-from bot.types import Answer, ArticleRef, Quote
+from bot.types import Answer, ArticleRef
 from tests.fake_bot_api import parse_telegram_html
-
-
-def quote(text: str, url: str | None = "https://example.com/a?x=1&y=2", **kw) -> Quote:
-    values = {
-        "article_id": "a1",
-        "title": "Title <with> & tags",
-        "url": url,
-        "source": "Outlet & Co",
-        "published": "2022-08-05T10:00:00Z",
-        "start": 0,
-        "end": len(text),
-        "score": 1.0,
-    }
-    values.update(kw)
-    return Quote(text=text, **values)
+from tests.test_telegram_render import quote
 
 
 def test_sliding_window_rate_limit():
