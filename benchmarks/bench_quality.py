@@ -127,7 +127,9 @@ class AllSentences:
 
 
 def open_store(path: Path, collection: str, articles: list, embedder) -> tuple[Settings, Store]:
-    settings = Settings(_env_file=None, qdrant_path=path, qdrant_collection=collection)
+    settings = Settings(
+        _env_file=None, qdrant_path=path, qdrant_collection=collection, embedding_model=embedder.model_name
+    )
     store = Store.open(settings)
     spent = squad_data.index_articles(store, articles, embedder)
     if spent:
@@ -289,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval", type=Path, default=squad_data.DEFAULT_EVAL, help="the squad-v1.1-dev folder")
     parser.add_argument("--news", type=Path, default=news_data.DEFAULT_NEWS, help="the built news dev set")
     parser.add_argument("--embed-cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument(
+        "--model", default=None, help="embedding model (path or name; default: the bundled all-MiniLM-L6-v2)"
+    )
     parser.add_argument("--only", choices=["squad", "news"], help="only the sets of this collection")
     parser.add_argument("--sets", help="comma-separated set names to run (default: all)")
     parser.add_argument("--limit", type=int, help="ask at most N questions per set (quick runs)")
@@ -298,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
     args = parser.parse_args(argv)
 
-    embedder = CachedEmbedder(bundled_model_path(), args.embed_cache)
+    embedder = CachedEmbedder(args.model or bundled_model_path(), args.embed_cache)
     squad_articles = squad_data.load_articles(args.eval)
     order = {a.article_id: i for i, a in enumerate(squad_articles)}
     squad_qs = squad_data.load_questions(args.eval)

@@ -59,6 +59,7 @@ def build_pipeline(
     question_embedder = QuestionEmbedder(
         model=embedder.model_name if embedder is not None else settings.embedding_model,
         device=settings.embedding_device,
+        threads=settings.question_threads,
     )
     if embedder is not None:
         question_embedder._model = embedder.model

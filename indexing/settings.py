@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     embedding_model: str = Field(default_factory=bundled_model_path)
     embedding_batch_size: int = Field(default=64, ge=1)
     embedding_device: str = "cpu"
+    # torch threads for one question's embedding: 1 suits the small default model on a busy machine; a bigger
+    # model (all-mpnet-base-v2) on an otherwise idle multi-core machine answers faster with 2 or more
+    question_threads: int = Field(default=1, ge=1, le=64)
 
     # Indexing
     articles_dir: Path = Path("./data/articles")

@@ -6,6 +6,7 @@ import numpy as np
 
 from bot.scoring import FEATURES, WEIGHTS, SentenceCandidate, chunk_bm25, longest_run, question_type
 from bot.types import Quote
+from indexing.cleaning import DROPPED_LINE_MARK
 
 
 def candidate(text: str, chunks: tuple[int, ...], start: int = 0) -> SentenceCandidate:
@@ -84,6 +85,23 @@ def test_two_sentences_are_never_quoted_together_across_a_dropped_line():
         drafts = QuoteSelector({}).select([first, second], 2, question="How fast is the glacier retreating?")
         assert (drafts[0].quote.text == a + gap + b) is joined, drafts[0].quote.text
         assert DROPPED_LINE_MARK not in drafts[0].quote.text
+
+
+def test_a_sentence_opening_on_a_pronoun_is_quoted_with_the_sentence_naming_its_subject():
+    """ "It became the first film to sweep…" alone does not say which film: the sentence before comes along
+    (when adjacent), even though it scores far lower; a sentence that does not open on a pronoun stays alone."""
+    from bot.components.quote_selector import QuoteSelector
+
+    a = "Everything Everywhere All at Once won best picture at the Academy Awards on Sunday night."
+    b = "It became the first film to sweep the five major categories of picture, actor, actress and director."
+    question = "Which film swept several major categories at the Oscars?"
+    for opening, gap, joined in (("", " ", True), ("", DROPPED_LINE_MARK, False), ("The winner then ", " ", False)):
+        text = b if not opening else opening + b[3:]
+        first, second = _scored(a, 0, -4.0, gap=gap), _scored(text, len(a) + len(gap), 6.0)
+        _link(first, second)
+        quote = QuoteSelector({}).select([second, first], 1, question=question)[0].quote
+        assert (quote.text == a + gap + text) is joined, quote.text
+        assert quote.text.endswith(text)
 
 
 def test_draft_lead_and_window_are_verbatim_slices():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,9 @@ from bot.types import ArticleRef, Quote
 from ._store_params import StoreUser
 
 SHORT_WORDS = 6  # a sentence shorter than this is quoted together with a neighbour
+# A sentence opening on a pronoun ("It became the first film to…") names its subject in the sentence before: quoted
+# alone it cannot be understood (or checked), so the previous sentence comes along when adjacent.
+_REFERS_BACK = re.compile(r"^(It|He|She|They|This|These|Those|His|Her|Their|Its)\b")
 MAX_PAIR_WORDS = 50
 LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
 
@@ -140,7 +144,8 @@ class QuoteSelector(StoreUser):
     ) -> tuple[SentenceCandidate, SentenceCandidate] | None:
         """The two adjacent sentences to quote together, or None to quote `c` alone.
 
-        Two sentences are quoted when `c` or its neighbour is a fragment, when the neighbour scores within
+        Two sentences are quoted when `c` or its neighbour is a fragment, when `c` opens on a pronoun
+        (`_REFERS_BACK`: the sentence before names its subject), when the neighbour scores within
         `merge_close` of `c` (scores are log-odds: a neighbour nearly as likely to hold the answer comes
         along), or when `c` restates the question without the kind of answer it asks for (a date, a
         number, a name) and its neighbour holds one and scores within `merge_margin`; the pair must stay
@@ -157,6 +162,8 @@ class QuoteSelector(StoreUser):
             other = second if first is c else first
             if len(c.text.split()) < SHORT_WORDS or len(other.text.split()) < SHORT_WORDS:
                 options.append((1, other.score, first, second))  # a fragment always comes with a neighbour
+            elif second is c and _REFERS_BACK.match(c.text):
+                options.append((1, other.score, first, second))  # "It …": with the sentence that says what "it" is
             elif other.score >= c.score - self.merge_close or (
                 c.features.get("type_miss")
                 and other.features.get("type_match")
