@@ -175,6 +175,9 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         "top3": not answer.abstained and any(contains_answer(x.text, answers) for x in answer.quotes[:3]),
         "gold_hit": bool(first) and not answer.abstained and first.article_id in gold_ids,
         "abstained": answer.abstained,
+        # answered, but shown as the closest passages (weak evidence) / as an answer
+        "tentative": not answer.abstained and answer.tentative,
+        "confident": not answer.abstained and not answer.tentative,
         "latency_ms": latency,
         "words": len(first.text.split()) if first else 0,
         "shown": len(answer.quotes),

@@ -18,6 +18,7 @@ from bot.scoring import has_type, question_type
 from indexing.sparse import tokenize
 
 ABSTAIN_TEXT = "I could not find an answer to that in the indexed articles."
+TENTATIVE_TEXT = "The articles may not answer this directly. The closest passages:"
 CONTENTLESS_HINT = (
     "Please ask a question about the articles in words, e.g. “Who met the army chief?” or “When did the bridge reopen?”"
 )

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from bot.answer_text import is_contentless
+from bot.answer_text import TENTATIVE_TEXT, is_contentless
 from bot.dates import parse_day
 from bot.types import Answer, EmptyCollectionError, QuestionError
 
@@ -54,6 +54,7 @@ def answer_record(item_id: Any, question: str, answer: Answer | None, error: str
         "answer": answer.answer if answer else "",
         "lead": list(answer.lead) if answer and answer.lead else None,
         "abstained": answer.abstained if answer else True,
+        "tentative": answer.tentative if answer else False,
         "quotes": [quote_dict(q) for q in answer.quotes] if answer else [],
         "latency_ms": answer.latency_ms if answer else 0.0,
     }
@@ -80,7 +81,10 @@ def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
     """Readable terminal rendering: the answer, numbered quotes with title / source / date / url. With `bold`
     (a terminal), the lead is shown bold inside the first quote instead of on a line of its own."""
     inline = bold and answer.lead is not None and not answer.generated and not answer.abstained
-    lines = [] if inline or _lead_is_first_quote(answer) else [textwrap.fill(answer.answer, width)]
+    if answer.tentative and not answer.generated:  # weak evidence: closest passages, no lead shown as the answer
+        inline, lines = False, [TENTATIVE_TEXT]
+    else:
+        lines = [] if inline or _lead_is_first_quote(answer) else [textwrap.fill(answer.answer, width)]
     if answer.generated:
         lines[0] += "  (generated from the quotes below)"
     if answer.abstained:

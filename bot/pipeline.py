@@ -71,7 +71,9 @@ def build_pipeline(
     pipeline.add_component("retriever", HybridRetriever(params, dense_top_k=dense_top_k, sparse_top_k=sparse_top_k))
     pipeline.add_component("selector", QuoteSelector(params, weights=weights))
     pipeline.add_component("verifier", QuoteVerifier(params))
-    pipeline.add_component("composer", AnswerComposer(settings.abstain_threshold))
+    pipeline.add_component(
+        "composer", AnswerComposer(settings.abstain_threshold, tentative_threshold=settings.tentative_threshold)
+    )
     pipeline.add_component(
         "generator",
         QuoteAnswerGenerator(base_url=settings.llm_base_url, model=settings.llm_model, timeout=settings.llm_timeout),

@@ -63,6 +63,9 @@ class Answer:
     # Where the extractive `answer` (the lead) lies in quotes[0].text (offsets relative to that text), so
     # renderers can show it bold inside its quote instead of printing it twice. None when generated/abstained.
     lead: tuple[int, int] | None = None
+    # The evidence is weak (answerability between the abstain and the tentative thresholds): the quotes are the
+    # closest passages found, perhaps not an answer. Renderers say so and do not bold a lead; no LLM text is made.
+    tentative: bool = False
 
 
 @dataclass

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     # Answering
     max_question_chars: int = Field(default=500, ge=10)
     abstain_threshold: float | None = None
+    tentative_threshold: float | None = None  # under it the quotes are flagged as perhaps not answering
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
@@ -121,10 +122,27 @@ class Settings(BaseSettings):
     def _engine(cls, value: object) -> object:
         return "edge" if value in (None, "") else str(value).strip().lower()
 
-    @field_validator("qdrant_shards", "qdrant_replication_factor", mode="before")
+    @field_validator(
+        "qdrant_shards",
+        "qdrant_replication_factor",
+        "abstain_threshold",
+        "tentative_threshold",
+        "qdrant_api_key",
+        "llm_model",
+        "llm_api_key",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        mode="before",
+    )
     @classmethod
-    def _optional_count(cls, value: object) -> object:
+    def _optional(cls, value: object) -> object:
+        """An empty line in .env (as .env.example ships them) means the default."""
         return None if value == "" else value
+
+    @field_validator("embedding_model", mode="before")
+    @classmethod
+    def _model(cls, value: object) -> object:
+        return bundled_model_path() if value in (None, "") else value
 
     @field_validator("telegram_api_base_url", mode="before")
     @classmethod

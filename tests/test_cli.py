@@ -63,7 +63,7 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert len(records) == 4
     first, second, third, fourth = records
-    assert set(first) == {"id", "question", "answer", "lead", "abstained", "quotes", "latency_ms"}
+    assert set(first) == {"id", "question", "answer", "lead", "abstained", "tentative", "quotes", "latency_ms"}
     assert first["id"] == "q1" and not first["abstained"]
     start, end = first["lead"]
     assert first["quotes"][0]["text"][start:end] == first["answer"]
@@ -200,3 +200,15 @@ def test_a_lead_that_is_the_whole_first_quote_is_printed_once():
     quote = Quote(text, "a", "Bridge", "https://x", "Herald", "2023-03-14", 0, len(text), 1.0)
     plain = cli.format_answer(Answer("When did the bridge reopen?", text, False, quotes=[quote], lead=(0, len(text))))
     assert plain.count(text) == 1 and plain.startswith("[1]")
+
+
+def test_a_tentative_answer_is_introduced_as_the_closest_passages():
+    from bot.answer_text import TENTATIVE_TEXT
+    from bot.types import Answer, Quote
+
+    text = "The bridge reopened on Tuesday, the mayor said."
+    quote = Quote(text, "a", "Bridge", "https://x", "Herald", "2023-03-14", 0, len(text), 1.0)
+    answer = Answer("When did the tunnel reopen?", text[:30], False, quotes=[quote], lead=(0, 30), tentative=True)
+    for bold in (False, True):
+        shown = cli.format_answer(answer, width=1000, bold=bold)
+        assert shown.splitlines()[0] == TENTATIVE_TEXT and cli.BOLD not in shown and f"“{text}”" in shown

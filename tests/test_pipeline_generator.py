@@ -61,6 +61,16 @@ def test_generator_unreachable_and_unconfigured():
     assert QuoteAnswerGenerator().run(_answer())["answer"].answer == "The bridge reopened on Tuesday."
 
 
+def test_generator_writes_nothing_for_a_tentative_answer(fresh):
+    """Weak evidence gets no fluent summary that would read as an answer: the LLM is not even asked."""
+    tentative = _answer()
+    tentative.tentative = True
+    generator = QuoteAnswerGenerator(base_url=fresh.base_url, model="fake-model", timeout=5)
+    answer = generator.run(tentative)["answer"]
+    assert not answer.generated and answer.answer == "The bridge reopened on Tuesday."
+    assert fresh.requests == []
+
+
 def test_generator_in_the_pipeline(indexed, embedder, fresh):
     settings, store = indexed
     llm_settings = make_test_settings(

@@ -152,6 +152,22 @@ def test_the_first_quotes_neighbour_clears_a_wider_floor_and_moves_up():
     assert without.quotes == [first] and without.more_quotes == []
 
 
+def test_weak_evidence_is_answered_tentatively_between_the_two_thresholds():
+    """Under the abstain threshold the bot declines; between it and the tentative threshold it shows the quotes as
+    the closest passages (`tentative`); above, as an answer. The defaults are ordered that way."""
+    from bot.components.composer import AnswerComposer
+    from bot.scoring import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_TENTATIVE_THRESHOLD
+
+    assert 0 < DEFAULT_ABSTAIN_THRESHOLD < DEFAULT_TENTATIVE_THRESHOLD < 1
+    first = _quote("The bridge reopened on Tuesday after repairs.", 0, 10.0)
+    composer = AnswerComposer()
+    middle = (DEFAULT_ABSTAIN_THRESHOLD + DEFAULT_TENTATIVE_THRESHOLD) / 2
+    for confidence, abstained, tentative in ((0.01, True, False), (middle, False, True), (0.9, False, False)):
+        answer = composer.run("When did the bridge reopen?", [first], [], confidence, [])["answer"]
+        assert (answer.abstained, answer.tentative) == (abstained, tentative), confidence
+    assert AnswerComposer(tentative_threshold=0.0).run("q", [first], [], middle, [])["answer"].tentative is False
+
+
 def test_next_to_means_side_by_side_with_no_dropped_line_between():
     from bot.components.quote_verifier import next_to
     from indexing.cleaning import DROPPED_LINE_MARK

@@ -64,6 +64,15 @@ def test_secret_values_never_printed(make_settings, monkeypatch: pytest.MonkeyPa
     assert settings.telegram_bot_token.get_secret_value() == "123456:SECRET-token-value"
 
 
+def test_env_example_copied_to_env_gives_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cp .env.example .env` is the documented start: its empty lines mean "the default", never a crash."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    from_example = Settings(_env_file=REPO / ".env.example").model_dump()
+    defaults = Settings(_env_file=None).model_dump()
+    assert from_example == defaults, {k: (from_example[k], v) for k, v in defaults.items() if from_example[k] != v}
+
+
 def test_env_example_documents_every_setting() -> None:
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.M))
     fields = {name.upper() for name in Settings.model_fields}

@@ -127,6 +127,29 @@ async def test_inline_mode_offers_quotes_with_their_source(bot):
     assert api.inline_answers[query_id]["results"] == [] and "Not found" in button["text"]
 
 
+async def test_weak_evidence_is_shown_as_the_closest_passages_in_chat_and_inline(bot, monkeypatch):
+    """With the tentative threshold above every answer's confidence, the chat reply opens with the caution line
+    and bolds no lead, and inline results carry the caution as their button; at the default, neither does."""
+    from bot.answer_text import TENTATIVE_TEXT
+
+    composer = bot.services.answerer.pipeline.get_component("composer")
+    api = bot.api
+    for threshold, tentative in ((None, False), (1.0, True)):
+        monkeypatch.setattr(composer, "tentative_threshold", threshold)
+        since = api.mark()
+        api.inject_text(QUESTION, user_id=USER)
+        parsed = parse_telegram_html(html_of((await bot.replies(USER, since))[0]))
+        assert parsed.text.startswith(TENTATIVE_TEXT) is tentative
+        assert not (tentative and parsed.bold), "no lead is shown bold as the answer"
+        assert parsed.blockquotes, "the quotes are shown either way"
+        since = api.mark()
+        query_id = api.inject_inline(QUESTION, user_id=USER)
+        await api.wait_for("answerInlineQuery", since=since)
+        answer = api.inline_answers[query_id]
+        assert answer["results"]
+        assert ("may not answer" in ((answer.get("button") or {}).get("text") or "")) is tentative
+
+
 async def test_inline_mode_is_gated_like_the_rest(corpus):
     settings, answerer, store, embedder = corpus
     private = await start_bot(settings.model_copy(update={"allowed_user_ids": [USER]}), answerer, store, embedder)

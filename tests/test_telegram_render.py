@@ -118,6 +118,17 @@ def test_the_lead_is_bold_inside_its_quote_and_not_repeated():
     assert parsed.blockquotes == [sentence]
 
 
+def test_a_tentative_answer_says_so_and_bolds_nothing():
+    from bot.answer_text import TENTATIVE_TEXT
+
+    sentence = "Kurilla met General Bajwa on Thursday, reported the Tribune."
+    answer = Answer("q", "Kurilla met General Bajwa on Thursday", False, quotes=[quote(sentence)], lead=(0, 37))
+    answer.tentative = True
+    [parsed] = parsed_messages(render_answer(answer))
+    assert parsed.text.startswith(TENTATIVE_TEXT)
+    assert parsed.bold == [] and parsed.blockquotes == [sentence]
+
+
 def test_the_lead_is_found_when_the_pipeline_gives_no_offsets():
     sentence = "After talks, Kurilla met General Bajwa; both discussed counter-terror programmes."
     answer = Answer("q", "Kurilla met General Bajwa.", False, quotes=[quote(sentence)])

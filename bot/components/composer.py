@@ -7,14 +7,21 @@ from typing import Any
 from haystack import component, default_from_dict, default_to_dict
 
 from bot.answer_text import ABSTAIN_TEXT, extractive_answer
-from bot.scoring import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_NEIGHBOUR_FLOOR, DEFAULT_QUOTE_FLOOR
+from bot.scoring import (
+    DEFAULT_ABSTAIN_THRESHOLD,
+    DEFAULT_NEIGHBOUR_FLOOR,
+    DEFAULT_QUOTE_FLOOR,
+    DEFAULT_TENTATIVE_THRESHOLD,
+)
 from bot.types import Answer, ArticleRef, Quote
 
 
 @component
 class AnswerComposer:
     """Abstains when the question's answerability (`bot.scoring.answerability`, 0-1, computed by the selector
-    and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default). Later quotes
+    and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default), and marks the answer
+    `tentative` when it is under `tentative_threshold` (same default rule): weak evidence is shown as the closest
+    passages, not as an answer. Later quotes
     (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's, or
     within `neighbour_floor` when they sit right next to the first quote in its article (the verifier's
     `adjacent`, in `quotes + more_quotes` order); a kept "More quotes" one moves up when a quote before it is cut."""
@@ -24,8 +31,10 @@ class AnswerComposer:
         abstain_threshold: float | None = None,
         quote_floor: float = DEFAULT_QUOTE_FLOOR,
         neighbour_floor: float = DEFAULT_NEIGHBOUR_FLOOR,
+        tentative_threshold: float | None = None,
     ) -> None:
         self.abstain_threshold = abstain_threshold
+        self.tentative_threshold = tentative_threshold
         self.quote_floor = quote_floor
         self.neighbour_floor = neighbour_floor
 
@@ -33,12 +42,17 @@ class AnswerComposer:
     def threshold(self) -> float:
         return DEFAULT_ABSTAIN_THRESHOLD if self.abstain_threshold is None else self.abstain_threshold
 
+    @property
+    def tentative_below(self) -> float:
+        return DEFAULT_TENTATIVE_THRESHOLD if self.tentative_threshold is None else self.tentative_threshold
+
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
             self,
             abstain_threshold=self.abstain_threshold,
             quote_floor=self.quote_floor,
             neighbour_floor=self.neighbour_floor,
+            tentative_threshold=self.tentative_threshold,
         )
 
     @classmethod
@@ -81,5 +95,6 @@ class AnswerComposer:
             quotes=quotes,
             more_quotes=more_quotes,
             lead=lead,
+            tentative=confidence < self.tentative_below,
         )
         return {"answer": answer}

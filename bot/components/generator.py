@@ -93,8 +93,8 @@ class QuoteAnswerGenerator:
 
     @component.output_types(answer=Answer)
     def run(self, answer: Answer) -> dict[str, Any]:
-        if not self.enabled or answer.abstained or not answer.quotes:
-            return {"answer": answer}
+        if not self.enabled or answer.abstained or answer.tentative or not answer.quotes:
+            return {"answer": answer}  # weak evidence gets no fluent summary that would read as an answer
         try:
             return {"answer": replace(answer, answer=self.generate(answer), generated=True, lead=None)}
         except Exception as error:  # any failure falls back to the extractive answer

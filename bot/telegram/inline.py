@@ -78,4 +78,6 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
         return
     results = [quote_result(number, quote) for number, quote in enumerate(quotes)]
-    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True)
+    # weak evidence: say so above the results (the quotes are the closest passages, perhaps not an answer)
+    button = _button("Closest passages — may not answer this", question) if answer.tentative else None
+    await query.answer(results, button=button, cache_time=CACHE_SECONDS, is_personal=True)

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from urllib.parse import quote as percent_encode
 from urllib.parse import urlparse
 
+from bot.answer_text import TENTATIVE_TEXT
 from bot.types import Answer, ArticleRef, Quote
 
 MAX_MESSAGE_UNITS = 4096  # UTF-16 code units of visible text
@@ -254,7 +255,9 @@ def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None, limit: 
         return blocks
     blocks: list[str] = []
     bold: dict[int, tuple[int, int]] = {}
-    if answer.generated:
+    if answer.tentative and not answer.generated:
+        blocks.append(f"<i>{esc(TENTATIVE_TEXT)}</i>")  # no bold lead: nothing here is known to answer
+    elif answer.generated:
         label = f"<i>{esc(GENERATED_LABEL)}</i>\n"
         pieces = cut_text(answer.answer.strip(), limit - visible_len(label))
         blocks.extend([label + esc(pieces[0]), *(esc(piece) for piece in pieces[1:])])
