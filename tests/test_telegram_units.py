@@ -168,7 +168,11 @@ def test_feedback_database_from_an_older_version_is_migrated(tmp_path):
     store = FeedbackStore(path)
     assert store.new_question_id() == 8 and store.get(7).message_id is None
     store.record_feedback(7, 1, -1, reason="wrong article")
+    flagged = Answer("Who?", "Him.", False, quotes=[quote("Him.")], tentative=True)
+    new = store.record_question(chat_id=1, user_id=1, update_id=2, answer=flagged)
     store.close()
+    with sqlite3.connect(path) as db:  # the added column records which answers were shown as closest passages
+        assert db.execute("SELECT id, tentative FROM questions ORDER BY id").fetchall() == [(7, 0), (new, 1)]
 
 
 def test_follow_up_thread_keeps_the_newest_words():

@@ -66,7 +66,11 @@ CREATE TABLE IF NOT EXISTS uploads (
 """
 # Columns added after the first release; added to older databases on open.
 MIGRATIONS = {
-    "questions": {"message_id": "INTEGER", "generated": "INTEGER NOT NULL DEFAULT 0"},
+    "questions": {
+        "message_id": "INTEGER",
+        "generated": "INTEGER NOT NULL DEFAULT 0",
+        "tentative": "INTEGER NOT NULL DEFAULT 0",  # shown as the closest passages (weak evidence)
+    },
     "feedback": {"reason": "TEXT"},
 }
 REASONS = {"wrong": "wrong article", "noanswer": "not an answer", "outdated": "outdated"}
@@ -156,8 +160,8 @@ class FeedbackStore:
             question_id = question_id if question_id is not None else next(self._ids)
             self._db.execute(
                 "INSERT INTO questions (id, created_at, chat_id, user_id, update_id, question, context, answer, "
-                "abstained, quotes, more_quotes, latency_ms, message_id, generated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "abstained, quotes, more_quotes, latency_ms, message_id, generated, tentative) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     question_id,
                     _now(),
@@ -173,6 +177,7 @@ class FeedbackStore:
                     answer.latency_ms,
                     message_id,
                     int(answer.generated),
+                    int(answer.tentative),
                 ),
             )
             return question_id
