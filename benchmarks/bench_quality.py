@@ -178,6 +178,7 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         # answered, but shown as the closest passages (weak evidence) / as an answer
         "tentative": not answer.abstained and answer.tentative,
         "confident": not answer.abstained and not answer.tentative,
+        "dated": not answer.abstained and answer.dated,  # flagged because the first quote predates the question's time
         "latency_ms": latency,
         "words": len(first.text.split()) if first else 0,
         "shown": len(answer.quotes),
@@ -187,6 +188,10 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         "top1_shown": bool(first) and not answer.abstained and contains_answer(shown(first), answers),
         "top3_shown": not answer.abstained and any(contains_answer(shown(x), answers) for x in answer.quotes[:3]),
     }
+    if not answer.abstained:  # accuracy within each kind of reply: given as an answer, flagged, flagged as older
+        kinds = ["confident"] if not answer.tentative else ["flagged"] + (["dated"] if answer.dated else [])
+        for kind in kinds:
+            row[f"{kind}_top1"], row[f"{kind}_top3"] = row["top1"], row["top3"]
     if "answer_sentences" in q:
         row["rr"] = next(
             (1.0 / r for r, x in enumerate(quotes[:9], 1) if same_sentence(x.text, q["answer_sentences"])), 0.0

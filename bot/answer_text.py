@@ -15,10 +15,19 @@ from collections.abc import Callable
 
 from bot.lexicon import canon
 from bot.scoring import has_type, question_type
+from bot.types import Answer
 from indexing.sparse import tokenize
 
 ABSTAIN_TEXT = "I could not find an answer to that in the indexed articles."
 TENTATIVE_TEXT = "The articles may not answer this directly. The closest passages:"
+DATED_TEXT = "The closest passages are older than the time the question asks about, so they may not answer it:"
+
+
+def caution(answer: Answer) -> str:
+    """The line that opens a tentative answer: why its quotes may not answer."""
+    return DATED_TEXT if answer.dated else TENTATIVE_TEXT
+
+
 CONTENTLESS_HINT = (
     "Please ask a question about the articles in words, e.g. “Who met the army chief?” or “When did the bridge reopen?”"
 )

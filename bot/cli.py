@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from bot.answer_text import TENTATIVE_TEXT, is_contentless
+from bot.answer_text import caution, is_contentless
 from bot.dates import parse_day
 from bot.types import Answer, EmptyCollectionError, QuestionError
 
@@ -55,6 +55,7 @@ def answer_record(item_id: Any, question: str, answer: Answer | None, error: str
         "lead": list(answer.lead) if answer and answer.lead else None,
         "abstained": answer.abstained if answer else True,
         "tentative": answer.tentative if answer else False,
+        "dated": answer.dated if answer else False,
         "quotes": [quote_dict(q) for q in answer.quotes] if answer else [],
         "latency_ms": answer.latency_ms if answer else 0.0,
     }
@@ -82,7 +83,7 @@ def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
     (a terminal), the lead is shown bold inside the first quote instead of on a line of its own."""
     inline = bold and answer.lead is not None and not answer.generated and not answer.abstained
     if answer.tentative and not answer.generated:  # weak evidence: closest passages, no lead shown as the answer
-        inline, lines = False, [TENTATIVE_TEXT]
+        inline, lines = False, [caution(answer)]
     else:
         lines = [] if inline or _lead_is_first_quote(answer) else [textwrap.fill(answer.answer, width)]
     if answer.generated:

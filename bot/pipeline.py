@@ -86,6 +86,7 @@ def build_pipeline(
     pipeline.connect("selector.drafts", "verifier.drafts")
     pipeline.connect("selector.confidence", "composer.confidence")
     pipeline.connect("selector.closest", "composer.closest")
+    pipeline.connect("selector.dates", "composer.dates")
     pipeline.connect("verifier.quotes", "composer.quotes")
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
     pipeline.connect("verifier.lead", "composer.lead")

@@ -66,6 +66,9 @@ class Answer:
     # The evidence is weak (answerability between the abstain and the tentative thresholds): the quotes are the
     # closest passages found, perhaps not an answer. Renderers say so and do not bold a lead; no LLM text is made.
     tentative: bool = False
+    # Also tentative: the first quote's article predates the time the question asks about ("this week" answered
+    # from a months-old article, or from before the range it names); renderers say that instead.
+    dated: bool = False
 
 
 @dataclass

@@ -63,7 +63,17 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert len(records) == 4
     first, second, third, fourth = records
-    assert set(first) == {"id", "question", "answer", "lead", "abstained", "tentative", "quotes", "latency_ms"}
+    assert set(first) == {
+        "id",
+        "question",
+        "answer",
+        "lead",
+        "abstained",
+        "tentative",
+        "dated",
+        "quotes",
+        "latency_ms",
+    }
     assert first["id"] == "q1" and not first["abstained"]
     start, end = first["lead"]
     assert first["quotes"][0]["text"][start:end] == first["answer"]

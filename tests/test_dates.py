@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.dates import date_features, parse_day, question_dates
+from bot.dates import RECENT_DAYS, date_features, parse_day, predates, question_dates
 
 AS_OF = "2024-04-12"
 
@@ -55,3 +55,23 @@ def test_date_features():
     assert old["date_out"] == 1.0 and old["age"] > fresh["age"]
     assert later["future"] == 1.0
     assert set(date_features(None, week).values()) == {0.0}
+
+
+@pytest.mark.parametrize(
+    ("question", "published", "dated"),
+    [
+        ("Which country won the match this week?", "2023-03-10", False),
+        ("Which country won the match this week?", "2023-02-01", True),  # "this week" named: before its range
+        ("Who recently became the new chief executive?", "2023-02-20", False),  # within RECENT_DAYS
+        ("Who recently became the new chief executive?", "2022-11-01", True),
+        ("Who won the election in 2021?", "2021-11-04", False),
+        ("Who won the election in 2021?", "2023-01-05", False),  # later coverage of 2021 is not "older"
+        ("Who won the election in 2021?", "2020-06-01", True),
+        ("Who founded the company?", "1999-01-01", False),  # no time asked about: never dated
+        ("What new role was the general given?", "2022-08-05", False),  # "new" is no question about this week
+        ("Which country won the match this week?", None, False),  # undated article: not judged by date
+    ],
+)
+def test_predates_the_time_the_question_asks_about(question, published, dated):
+    assert RECENT_DAYS == 30
+    assert predates(published, question_dates(question, "2023-03-12")) is dated

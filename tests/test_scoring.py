@@ -168,6 +168,20 @@ def test_weak_evidence_is_answered_tentatively_between_the_two_thresholds():
     assert AnswerComposer(tentative_threshold=0.0).run("q", [first], [], middle, [])["answer"].tentative is False
 
 
+def test_an_answer_from_before_the_time_asked_about_is_tentative_and_says_why():
+    """ "This week" answered from a two-month-old article: shown, but flagged as dated, however confident."""
+    from bot.components.composer import AnswerComposer
+    from bot.dates import question_dates
+
+    question = "Which bridge reopened this week?"
+    dates = question_dates(question, "2023-03-12")
+    for published, dated in (("2023-01-10", True), ("2023-03-10", False), (None, False)):
+        first = _quote("The harbour bridge reopened on Tuesday after repairs.", 0, 10.0)
+        first.published = published
+        answer = AnswerComposer().run(question, [first], [], 0.9, [], dates=dates)["answer"]
+        assert (answer.dated, answer.tentative) == (dated, dated), published
+
+
 def test_next_to_means_side_by_side_with_no_dropped_line_between():
     from bot.components.quote_verifier import next_to
     from indexing.cleaning import DROPPED_LINE_MARK

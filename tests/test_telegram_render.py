@@ -119,7 +119,7 @@ def test_the_lead_is_bold_inside_its_quote_and_not_repeated():
 
 
 def test_a_tentative_answer_says_so_and_bolds_nothing():
-    from bot.answer_text import TENTATIVE_TEXT
+    from bot.answer_text import DATED_TEXT, TENTATIVE_TEXT
 
     sentence = "Kurilla met General Bajwa on Thursday, reported the Tribune."
     answer = Answer("q", "Kurilla met General Bajwa on Thursday", False, quotes=[quote(sentence)], lead=(0, 37))
@@ -127,6 +127,9 @@ def test_a_tentative_answer_says_so_and_bolds_nothing():
     [parsed] = parsed_messages(render_answer(answer))
     assert parsed.text.startswith(TENTATIVE_TEXT)
     assert parsed.bold == [] and parsed.blockquotes == [sentence]
+    answer.dated = True  # flagged because the article predates the time asked about: the reason is given
+    [parsed] = parsed_messages(render_answer(answer))
+    assert parsed.text.startswith(DATED_TEXT) and parsed.bold == []
 
 
 def test_the_lead_is_found_when_the_pipeline_gives_no_offsets():

@@ -7,6 +7,7 @@ from typing import Any
 from haystack import component, default_from_dict, default_to_dict
 
 from bot.answer_text import ABSTAIN_TEXT, extractive_answer
+from bot.dates import QuestionDates, predates
 from bot.scoring import (
     DEFAULT_ABSTAIN_THRESHOLD,
     DEFAULT_NEIGHBOUR_FLOOR,
@@ -21,7 +22,8 @@ class AnswerComposer:
     """Abstains when the question's answerability (`bot.scoring.answerability`, 0-1, computed by the selector
     and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default), and marks the answer
     `tentative` when it is under `tentative_threshold` (same default rule): weak evidence is shown as the closest
-    passages, not as an answer. Later quotes
+    passages, not as an answer; so is an answer whose first quote's article predates the time the question asks
+    about (`dates`, from the selector: `bot.dates.predates`). Later quotes
     (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's, or
     within `neighbour_floor` when they sit right next to the first quote in its article (the verifier's
     `adjacent`, in `quotes + more_quotes` order); a kept "More quotes" one moves up when a quote before it is cut."""
@@ -69,6 +71,7 @@ class AnswerComposer:
         closest: list[ArticleRef],
         lead: tuple[int, int] | None = None,
         adjacent: list[bool] | None = None,
+        dates: QuestionDates | None = None,
     ) -> dict[str, Any]:
         if not quotes or confidence < self.threshold:
             return {"answer": Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest)}
@@ -88,6 +91,7 @@ class AnswerComposer:
             text = extractive_answer(question, first.text)
             start = first.text.find(text)
             lead = (start, start + len(text))
+        dated = predates(first.published, dates)
         answer = Answer(
             question=question,
             answer=first.text[lead[0] : lead[1]],
@@ -95,6 +99,7 @@ class AnswerComposer:
             quotes=quotes,
             more_quotes=more_quotes,
             lead=lead,
-            tentative=confidence < self.tentative_below,
+            tentative=dated or confidence < self.tentative_below,
+            dated=dated,
         )
         return {"answer": answer}

@@ -9,7 +9,7 @@ import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
 from bot.answer_text import LONG_WORDS, lead_span, window_span
-from bot.dates import question_dates
+from bot.dates import QuestionDates, question_dates
 from bot.scoring import (
     WEIGHTS,
     CandidatePool,
@@ -76,18 +76,20 @@ class QuoteSelector(StoreUser):
         pool: CandidatePool,
         context: str | None = None,
         as_of: str | None = None,
+        dates: QuestionDates | None = None,
     ) -> list[SentenceCandidate]:
-        """Candidates with features and fused scores, best first (`as_of`: the day the question is asked)."""
+        """Candidates with features and fused scores, best first (`as_of`: the day the question is asked;
+        `dates`: what the question says about time, when already read)."""
         stats = self.resources.corpus_stats()
         qvec = np.asarray(embedding, dtype=np.float32)
         title_cos = {aid: float(vec @ qvec) for aid, vec in pool.titles.items()}
         candidates = pool.candidates
-        dates = question_dates(f"{context} {question}" if context else question, as_of)
+        dates = dates or question_dates(f"{context} {question}" if context else question, as_of)
         feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len, context, dates)
         fuse(candidates, feats, self.weights)
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
-    @component.output_types(drafts=list[QuoteDraft], confidence=float, closest=list[ArticleRef])
+    @component.output_types(drafts=list[QuoteDraft], confidence=float, closest=list[ArticleRef], dates=QuestionDates)
     def run(
         self,
         question: str,
@@ -99,7 +101,8 @@ class QuoteSelector(StoreUser):
     ) -> dict[str, Any]:
         """Rank `pool` for `question` (`context`: an earlier question, for follow-ups; `as_of`: the ISO date
         the question is asked, default today)."""
-        ranked = self.score(question, embedding, pool, context, as_of)
+        dates = question_dates(f"{context} {question}" if context else question, as_of)
+        ranked = self.score(question, embedding, pool, context, as_of, dates)
         stats = self.resources.corpus_stats()
         drafts = self.select(ranked, limit, question=question, weight=stats.idf)
         closest: list[ArticleRef] = []
@@ -113,7 +116,7 @@ class QuoteSelector(StoreUser):
         # the abstain decision's score: the calibrated answerability of the question (bot.scoring)
         features = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
         confidence = answerability(features)
-        return {"drafts": drafts, "confidence": confidence, "closest": closest}
+        return {"drafts": drafts, "confidence": confidence, "closest": closest, "dates": dates}
 
     def select(self, ranked: list[SentenceCandidate], limit: int, question: str = "", weight=None) -> list[QuoteDraft]:
         """Up to `limit` quote drafts from scored candidates (`ranked`: best first), greedily; with the

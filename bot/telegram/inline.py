@@ -79,5 +79,6 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     results = [quote_result(number, quote) for number, quote in enumerate(quotes)]
     # weak evidence: say so above the results (the quotes are the closest passages, perhaps not an answer)
-    button = _button("Closest passages — may not answer this", question) if answer.tentative else None
+    caution = "Older than asked — may not answer this" if answer.dated else "Closest passages — may not answer this"
+    button = _button(caution, question) if answer.tentative else None
     await query.answer(results, button=button, cache_time=CACHE_SECONDS, is_personal=True)

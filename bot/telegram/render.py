@@ -19,7 +19,7 @@ from datetime import date, datetime
 from urllib.parse import quote as percent_encode
 from urllib.parse import urlparse
 
-from bot.answer_text import TENTATIVE_TEXT
+from bot.answer_text import caution
 from bot.types import Answer, ArticleRef, Quote
 
 MAX_MESSAGE_UNITS = 4096  # UTF-16 code units of visible text
@@ -256,7 +256,7 @@ def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None, limit: 
     blocks: list[str] = []
     bold: dict[int, tuple[int, int]] = {}
     if answer.tentative and not answer.generated:
-        blocks.append(f"<i>{esc(TENTATIVE_TEXT)}</i>")  # no bold lead: nothing here is known to answer
+        blocks.append(f"<i>{esc(caution(answer))}</i>")  # no bold lead: nothing here is known to answer
     elif answer.generated:
         label = f"<i>{esc(GENERATED_LABEL)}</i>\n"
         pieces = cut_text(answer.answer.strip(), limit - visible_len(label))
