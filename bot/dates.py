@@ -136,17 +136,16 @@ def _range(kind: str, match: re.Match[str], day: date) -> tuple[date | None, dat
     return None, None
 
 
-# A question about recent events ("this week", "recently", "latest") answered from an article older than this is
-# answered from before the time it asks about (news dev: such first quotes hold the answer 18 % of the time, fresher
-# ones 49 %; docs/quality.md, round 6).
+# A question about recent events ("recently", "latest", "this week") answered from an article older than this is
+# answered from before the time it asks about (news dev: such first quotes, with those from before a named range,
+# hold the answer 23 % of the time, the answers given as answers 38 %; docs/quality.md, round 6).
 RECENT_DAYS = 30
 
 
 def predates(published: str | None, dates: QuestionDates | None) -> bool:
     """Is an article published before the time the question asks about: before the range it names (two days'
     slack), or, for a question about recent events ("recently", "latest"; not "new"), more than RECENT_DAYS before
-    it is asked? False when either
-    date is unknown (undated articles are never judged by date)."""
+    it is asked? False when either date is unknown (undated articles are never judged by date)."""
     day = parse_day(published)
     if day is None or dates is None:
         return False
