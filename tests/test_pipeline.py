@@ -326,6 +326,18 @@ def test_as_of_must_be_a_date(qa):
     assert qa.ask("Who met the army chief this week?", as_of="2022-08-06").quotes
 
 
+def test_an_answer_from_before_the_time_asked_about_is_flagged_end_to_end(qa):
+    """The selector reads the question's time and the composer judges the first quote's article by it: the Centcom
+    visit (published 2022-08-05) answers "this week" on 2022-08-06, but the same question two months later gets
+    the quotes flagged as older than asked; a question that asks about no time is never flagged."""
+    question = "Who met the army chief this week?"
+    fresh, later = qa.ask(question, as_of="2022-08-06"), qa.ask(question, as_of="2022-10-10")
+    assert "Bajwa" in fresh.quotes[0].text and fresh.quotes[0].published == "2022-08-05"
+    assert not fresh.dated
+    assert later.quotes[0].published == "2022-08-05" and later.dated and later.tentative
+    assert not qa.ask("Who met the army chief?", as_of="2022-10-10").dated
+
+
 def test_later_quotes_clear_the_floor(qa, indexed):
     """Later quotes score within the floor of the first, or within the wider neighbour floor when they sit right
     next to the first quote in its article."""
