@@ -140,6 +140,8 @@ def _range(kind: str, match: re.Match[str], day: date) -> tuple[date | None, dat
 # answered from before the time it asks about (news dev: such first quotes, with those from before a named range,
 # hold the answer 23 % of the time, the answers given as answers 38 %; docs/quality.md, round 6).
 RECENT_DAYS = 30
+# Slack around a range the question names: coverage may start a little early and run on for days after.
+SLACK_BEFORE, SLACK_AFTER = timedelta(days=2), timedelta(days=10)
 
 
 def predates(published: str | None, dates: QuestionDates | None) -> bool:
@@ -150,7 +152,7 @@ def predates(published: str | None, dates: QuestionDates | None) -> bool:
     if day is None or dates is None:
         return False
     if dates.has_range:
-        return day < dates.start - timedelta(days=2)
+        return day < dates.start - SLACK_BEFORE
     return dates.asks_recent and (dates.as_of - day).days > RECENT_DAYS
 
 
@@ -179,6 +181,6 @@ def date_features(published: str | None, dates: QuestionDates | None) -> dict[st
         "future": 1.0 if age < -1 else 0.0,
     }
     if dates.has_range:
-        inside = dates.start - timedelta(days=2) <= day <= dates.end + timedelta(days=10)
+        inside = dates.start - SLACK_BEFORE <= day <= dates.end + SLACK_AFTER
         out["date_in" if inside else "date_out"] = 1.0
     return out
