@@ -69,7 +69,17 @@ def build_pipeline(
     pipeline.add_component("embedder", question_embedder)
     pipeline.add_component("sparse", SparseQuery())
     pipeline.add_component("retriever", HybridRetriever(params, dense_top_k=dense_top_k, sparse_top_k=sparse_top_k))
-    pipeline.add_component("selector", QuoteSelector(params, weights=weights))
+    pipeline.add_component(
+        "selector",
+        QuoteSelector(
+            params,
+            weights=weights,
+            reranker=settings.reranker,
+            rerank_top_k=settings.rerank_top_k,
+            device=settings.embedding_device,
+            threads=settings.question_threads,
+        ),
+    )
     pipeline.add_component("verifier", QuoteVerifier(params))
     pipeline.add_component(
         "composer", AnswerComposer(settings.abstain_threshold, tentative_threshold=settings.tentative_threshold)

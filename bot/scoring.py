@@ -89,6 +89,10 @@ WEIGHTS: dict[str, float] = {
     "early": 0.0,
 }
 FEATURES = list(WEIGHTS)
+# With RERANKER=bundled, the cross-encoder's logit (bot/rerank.py) joins the fused score of the best RERANK_TOP_K
+# candidates with this weight: chosen on the news tuning half (the cross-encoder was trained on SQuAD's tuning half;
+# docs/quality.md round 7).
+CROSS_WEIGHT = 1.5
 
 # Default abstain threshold on the answerability (see `answerability`): declines 0.75 % of the SQuAD tuning half's
 # answerable questions (2 % of the news tuning half's); calibrated in docs/quality.md.

@@ -9,8 +9,11 @@ import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
 from bot.answer_text import LONG_WORDS, lead_span, window_span
+from bot.components.embedder import torch_threads
 from bot.dates import QuestionDates, question_dates
+from bot.rerank import disabled, load_cross_scorer
 from bot.scoring import (
+    CROSS_WEIGHT,
     WEIGHTS,
     CandidatePool,
     QuoteDraft,
@@ -47,13 +50,30 @@ class QuoteSelector(StoreUser):
         diversity: float = 0.1,
         merge_close: float = 2.5,
         merge_margin: float = 5.0,
+        reranker: str | None = None,
+        rerank_top_k: int = 8,
+        rerank_within: float = 4.0,
+        cross_weight: float = CROSS_WEIGHT,
+        device: str = "cpu",
+        threads: int = 1,
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
         self.diversity = diversity
         self.merge_close = merge_close
         self.merge_margin = merge_margin
+        self.reranker = None if disabled(reranker) else reranker
+        self.rerank_top_k = rerank_top_k
+        self.rerank_within = rerank_within
+        self.cross_weight = cross_weight
+        self.device = device
+        self.threads = threads
         self._store = None
+        self._cross = None
+
+    def warm_up(self) -> None:
+        if self.reranker is not None and self._cross is None:
+            self._cross = load_cross_scorer(self.reranker, self.device)
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
@@ -63,6 +83,12 @@ class QuoteSelector(StoreUser):
             diversity=self.diversity,
             merge_close=self.merge_close,
             merge_margin=self.merge_margin,
+            reranker=self.reranker,
+            rerank_top_k=self.rerank_top_k,
+            rerank_within=self.rerank_within,
+            cross_weight=self.cross_weight,
+            device=self.device,
+            threads=self.threads,
         )
 
     @classmethod
@@ -87,7 +113,30 @@ class QuoteSelector(StoreUser):
         dates = dates or question_dates(f"{context} {question}" if context else question, as_of)
         feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len, context, dates)
         fuse(candidates, feats, self.weights)
-        return sorted(candidates, key=lambda c: c.score, reverse=True)
+        return self.rerank(question, sorted(candidates, key=lambda c: c.score, reverse=True))
+
+    def rerank(self, question: str, ranked: list[SentenceCandidate]) -> list[SentenceCandidate]:
+        """Re-order the head of `ranked` (best first) by fused score + `cross_weight` × the cross-encoder's logit
+        (bot/rerank.py). The head is the first `rerank_top_k` candidates within `rerank_within` log-odds of the
+        best (candidates further behind gained nothing on the tuning halves, and a clear winner costs no
+        re-scoring). It then takes over its own fused scores in the new order: quote floors, merges and the
+        tail's distance to the head stay on the fused scale they were calibrated on."""
+        if self.reranker is None or not ranked:
+            return ranked
+        best = ranked[0].score
+        head = [c for c in ranked[: self.rerank_top_k] if c.score >= best - self.rerank_within]
+        if len(head) < 2:
+            return ranked
+        self.warm_up()
+        with torch_threads(self.threads):
+            logits = self._cross.scores(question, [c.text for c in head])
+        for c, z in zip(head, logits, strict=True):
+            c.features["cross"] = float(z)
+        slots = [c.score for c in head]  # best first
+        head = sorted(head, key=lambda c: c.score + self.cross_weight * c.features["cross"], reverse=True)
+        for c, score in zip(head, slots, strict=True):
+            c.score = score
+        return head + ranked[len(slots) :]
 
     @component.output_types(drafts=list[QuoteDraft], confidence=float, closest=list[ArticleRef], dates=QuestionDates)
     def run(

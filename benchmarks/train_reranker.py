@@ -1,0 +1,138 @@
+"""Train the bundled reranker (bot/models/minilm-l6-qnli-top3.safetensors): all-MiniLM-L6-v2's top three layers,
+pooler and a one-logit head, fine-tuned as a cross-encoder on the SQuAD v1.1 dev set's tuning half only.
+
+Each training group is one question of an even-numbered article (the tuning half of bench_quality.py): its answer
+sentence, the six sentences of the same article that share the most question terms without holding the answer,
+and two more at random; a softmax over the group's nine logits (the answer first) is the loss. The embedding
+layer and the lower three transformer layers stay frozen (they are the bundled embedding model's, so only the
+trained tensors ship: 11 MB in fp16). One epoch took 29 minutes on the 2-core development machine.
+
+    python benchmarks/train_reranker.py                       # writes bot/models/minilm-l6-qnli-top3.safetensors
+    python benchmarks/train_reranker.py --out /tmp/ce.safetensors --train-from 4
+
+Then compare with `RERANKER=off` in one run of bench_quality.py (docs/quality.md, round 7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import squad_data
+from bench_quality import contains_answer, same_sentence
+
+from bot.lexicon import canon
+from bot.rerank import BUNDLED_WEIGHTS
+from indexing.prepare import prepare_article
+from indexing.settings import bundled_model_path
+from indexing.sparse import tokenize
+
+HARD, EASY = 6, 2
+TRAIN_TOKENS = 96  # question + sentence while training (answering cuts at bot.rerank.MAX_TOKENS)
+
+
+def training_groups(root: Path, seed: int = 7) -> list[dict]:
+    """(question, answer sentence, hard and easy negatives) for every tuning-half question with a findable answer."""
+    articles = squad_data.load_articles(root)
+    order = {a.article_id: i for i, a in enumerate(articles)}
+    sentences = {}
+    for article in articles:
+        if order[article.article_id] % 2 == 0:
+            prepared = prepare_article(article)
+            sentences[article.article_id] = [s.slice(prepared.article.text) for s in prepared.sentences]
+    rng = random.Random(seed)
+    groups = []
+    for q in squad_data.load_questions(root):
+        if order[q["article_id"]] % 2:
+            continue
+        own = sentences[q["article_id"]]
+        positives = [s for s in own if same_sentence(s, q["answer_sentences"]) and contains_answer(s, q["answers"])]
+        if not positives:
+            continue
+        negatives = [
+            s for s in own if not contains_answer(s, q["answers"]) and not same_sentence(s, q["answer_sentences"])
+        ]
+        terms = {canon(t) for t in tokenize(q["question"])}
+        negatives.sort(key=lambda s: len(terms & {canon(t) for t in tokenize(s)}) + rng.random() * 0.1, reverse=True)
+        easy = rng.sample(negatives[HARD:], min(EASY, len(negatives[HARD:])))
+        groups.append({"question": q["question"], "texts": [positives[0], *negatives[:HARD], *easy]})
+    rng.shuffle(groups)
+    return groups
+
+
+def train(groups: list[dict], train_from: int, out: Path, per_step: int = 4, lr: float = 6e-5) -> None:
+    """One epoch of listwise training; writes the trained tensors (fp16 safetensors) to `out`."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.set_num_threads(2)
+    torch.manual_seed(7)
+    base = bundled_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    trained = []
+    for name, param in model.named_parameters():
+        param.requires_grad = (
+            any(f"encoder.layer.{i}." in name for i in range(train_from, 6))
+            or name.startswith("classifier")
+            or "pooler" in name
+        )
+        if param.requires_grad:
+            trained.append(name)
+    steps = math.ceil(len(groups) / per_step)
+    optimiser = torch.optim.AdamW([model.get_parameter(n) for n in trained], lr=lr, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / 80) * max(0.05, 1 - s / steps))
+    model.train()
+    started, running = time.time(), 0.0
+    for step in range(steps):
+        batch = groups[step * per_step : (step + 1) * per_step]
+        questions = [g["question"] for g in batch for _ in g["texts"]]
+        texts = [t for g in batch for t in g["texts"]]
+        encoded = tokenizer(
+            questions, texts, truncation="only_second", max_length=TRAIN_TOKENS, padding=True, return_tensors="pt"
+        )
+        logits = model(**encoded).logits.squeeze(-1)
+        loss, at = 0.0, 0
+        for group in batch:
+            n = len(group["texts"])
+            loss = loss + torch.nn.functional.cross_entropy(logits[at : at + n][None], torch.zeros(1, dtype=torch.long))
+            at += n
+        loss = loss / len(batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        running += float(loss.detach())
+        if (step + 1) % 50 == 0:
+            print(f"step {step + 1}/{steps} loss {running / 50:.3f} {time.time() - started:.0f} s", flush=True)
+            running = 0.0
+    tensors = {n: model.get_parameter(n).detach().half().contiguous() for n in trained}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file(
+        tensors, str(out), metadata={"trained": f"layers {train_from}-5, pooler, classifier", "license": "CC BY-SA 4.0"}
+    )
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(groups)} groups)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--eval", type=Path, default=squad_data.DEFAULT_EVAL)
+    parser.add_argument("--out", type=Path, default=BUNDLED_WEIGHTS)
+    parser.add_argument("--train-from", type=int, default=3, help="first transformer layer trained (0-5)")
+    args = parser.parse_args(argv)
+    groups = training_groups(args.eval)
+    print(f"{len(groups)} training groups of {1 + HARD + EASY} sentences", flush=True)
+    train(groups, args.train_from, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Cross-encoder scores for the best candidate sentences: the question and the sentence read together.
+
+The bi-encoder and the lexical signals judge a sentence by what it shares with the question, so a
+sentence that restates the question can outrank the one that answers it, and a question the collection
+cannot answer still finds sentences that share its words. A cross-encoder attends across the question and
+the sentence and was trained to tell whether the sentence holds the answer.
+
+The bundled reranker ("bundled") is the embedding model's own all-MiniLM-L6-v2 with its top three layers
+and a scoring head fine-tuned for that task (QNLI-style: question, answer sentence, hard negatives from the
+same article) on the tuning half of the SQuAD v1.1 dev set only (see docs/quality.md); those weights ship
+in `bot/models/` (fp16, CC BY-SA 4.0 like the data they were fitted on) and are laid over the bundled
+embedding model's lower layers, so nothing is downloaded. `RERANKER` may instead name any Hugging Face
+sequence-classification model with one output (a local folder, or a hub name with internet); the fused
+weight was fitted for the bundled one. It is off by default: on unseen questions it puts the answer in the first
+quote 1-3 points more often and in the first three 1 point less often, at about twice the latency (docs/quality.md,
+round 7).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED = "bundled"
+BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "models" / "minilm-l6-qnli-top3.safetensors"
+MAX_TOKENS = 96  # question + sentence, as trained; longer sentences are cut
+
+_lock = threading.Lock()
+_models: dict[tuple[str, str], CrossScorer] = {}
+
+
+def disabled(spec: str | None) -> bool:
+    """RERANKER=off (or empty) turns the cross-encoder off: answers then rest on the fused signals alone."""
+    return spec is None or spec.strip().lower() in ("", "off", "none", "0", "false")
+
+
+class CrossScorer:
+    """One loaded cross-encoder: `scores(question, texts)` gives a relevance logit per text."""
+
+    def __init__(self, spec: str = BUNDLED, device: str = "cpu") -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()  # the bundled head is laid over after loading: no "MISSING" table
+        if spec == BUNDLED:
+            from indexing.settings import bundled_model_path
+
+            source = bundled_model_path()
+        else:
+            source = spec
+        if Path(source).is_dir():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.spec = spec
+        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1)
+        if spec == BUNDLED:
+            _overlay(model, BUNDLED_WEIGHTS)
+        self.model = model.to(device).eval()
+        self.device = device
+        self._tokenize = threading.Lock()  # a fast tokenizer's truncation state is not thread-safe
+        self._torch = torch
+
+    def scores(self, question: str, texts: list[str]) -> np.ndarray:
+        """Relevance logits of `texts` for `question` (higher: more likely to hold the answer)."""
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        with self._tokenize:
+            batch = self.tokenizer(
+                [question] * len(texts),
+                texts,
+                truncation="only_second",
+                max_length=MAX_TOKENS,
+                padding=True,
+                return_tensors="pt",
+            )
+        with self._torch.inference_mode():
+            logits = self.model(**batch.to(self.device)).logits
+        return logits[:, 0].float().cpu().numpy()
+
+
+def _overlay(model, path: Path) -> None:
+    """Lay the fine-tuned tensors of `path` over `model` (names as in the model's state dict)."""
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path))
+    own = model.state_dict()
+    unknown = sorted(set(tensors) - set(own))
+    if unknown:
+        raise ValueError(f"{path.name} holds tensors the model lacks: {unknown[:3]}")
+    for name, tensor in tensors.items():
+        own[name].copy_(tensor.to(own[name].dtype))
+
+
+def load_cross_scorer(spec: str, device: str = "cpu") -> CrossScorer:
+    """The process-wide cross-encoder for `spec` (loaded once, shared by every pipeline and thread)."""
+    key = (spec, device)
+    with _lock:
+        if key not in _models:
+            log.info("loading reranker %s", spec if spec == BUNDLED else Path(spec).name)
+            _models[key] = CrossScorer(spec, device)
+        return _models[key]
