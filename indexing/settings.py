@@ -6,6 +6,7 @@ A wrong value stops start-up with one line naming the setting (see `load_setting
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -152,7 +153,13 @@ class Settings(BaseSettings):
     @field_validator("reranker", mode="before")
     @classmethod
     def _reranker(cls, value: object) -> object:
-        return "off" if value is None or str(value).strip() == "" else str(value).strip()
+        """off / bundled / a model folder / a hub name (owner/name): a typo fails here, not at the first question."""
+        text = "" if value is None else str(value).strip()
+        if text.lower() in ("", "off", "none", "0", "false"):
+            return "off"
+        if text == "bundled" or Path(text).expanduser().is_dir() or re.fullmatch(r"[\w.-]+/[\w.-]+", text):
+            return text
+        raise ValueError("must be off, bundled, a model folder or a hub name (owner/name)")
 
     @field_validator("telegram_api_base_url", mode="before")
     @classmethod

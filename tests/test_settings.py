@@ -44,6 +44,7 @@ def test_environment_and_dotenv(make_settings, tmp_path: Path, monkeypatch: pyte
         ("ADMIN_USER_IDS", "12,abc", "ADMIN_USER_IDS"),
         ("RATE_LIMIT_PER_MINUTE", "zero", "RATE_LIMIT_PER_MINUTE"),
         ("CHUNK_OVERLAP", "9", "CHUNK_OVERLAP"),
+        ("RERANKER", "bundeld", "RERANKER"),
     ],
 )
 def test_wrong_value_stops_with_one_line(
