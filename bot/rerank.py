@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from indexing.settings import RERANKER_OFF
+
 log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
@@ -37,7 +39,7 @@ _models: dict[tuple[str, str], CrossScorer] = {}
 
 def disabled(spec: str | None) -> bool:
     """RERANKER=off (or empty) turns the cross-encoder off: answers then rest on the fused signals alone."""
-    return spec is None or spec.strip().lower() in ("", "off", "none", "0", "false")
+    return spec is None or spec.strip().lower() in RERANKER_OFF
 
 
 class CrossScorer:

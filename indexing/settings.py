@@ -50,6 +50,9 @@ def _parse_ids(value: object) -> list[int]:
     return ids
 
 
+RERANKER_OFF = frozenset({"", "off", "none", "0", "false"})  # RERANKER spellings that turn it off
+
+
 class Settings(BaseSettings):
     """All configuration of the indexing job and the bot."""
 
@@ -155,7 +158,7 @@ class Settings(BaseSettings):
     def _reranker(cls, value: object) -> object:
         """off / bundled / a model folder / a hub name (owner/name): a typo fails here, not at the first question."""
         text = "" if value is None else str(value).strip()
-        if text.lower() in ("", "off", "none", "0", "false"):
+        if text.lower() in RERANKER_OFF:
             return "off"
         if text == "bundled" or Path(text).expanduser().is_dir() or re.fullmatch(r"[\w.-]+/[\w.-]+", text):
             return text
