@@ -2,12 +2,18 @@
 
     python benchmarks/fit_lead.py                  # fit on the tuning half, report the held-out half
     python benchmarks/fit_lead.py --keep 0.985     # the share of leads that must keep the gold answer
+    python benchmarks/fit_lead.py --pointer        # the answer pointer's mass (bot/pointer.py), same report
 
 Each question's gold sentence is cut into pieces (at top-level commas, semicolons, colons, dashes); a piece is
 labelled positive when it overlaps the first occurrence of a gold answer. A logistic model of that label gives
 each piece's probability; the lead grows from the likeliest piece until it holds `mass` of the sentence's
 probability. `mass` is the smallest value whose leads keep the answer in at least `--keep` of the tuning
 questions; the held-out half reports how often the lead keeps the answer and is shorter than the sentence.
+
+With `--pointer` nothing is refitted: the bundled answer pointer (or `--weights`) gives each pair of pieces its
+probability of holding the answer span, and `POINTER_MASS` is the smallest mass whose leads keep the answer in
+at least `--keep` of the calibration articles (the tuning-half articles train_answer_pointer.py leaves out).
+Both modes print the piece model's figures on the same sentences as the baseline.
 """
 
 from __future__ import annotations
@@ -25,17 +31,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import squad_data
 from fit_quality import fit_logistic
+from train_answer_pointer import calibration
 
 from bot import answer_text
-from bot.answer_text import LEAD_WEIGHTS, lead_span, piece_features, pieces
+from bot.answer_text import LEAD_MASS, LEAD_WEIGHTS, lead_span, piece_features, pieces, pointed_span
 
 
-def examples(half: int) -> list[tuple[str, str, list[str]]]:
+def examples(half: int, calibrating: bool | None = None) -> list[tuple[str, str, list[str]]]:
+    """(question, gold sentence, answers) of one half (of the tuning half's calibration articles or the others
+    when `calibrating` is given)."""
     articles = squad_data.load_articles(squad_data.DEFAULT_EVAL)
     order = {a.article_id: i for i, a in enumerate(articles)}
     out = []
     for q in squad_data.load_questions(squad_data.DEFAULT_EVAL):
-        if order[q["article_id"]] % 2 == half and q.get("answer_sentences"):
+        at = order[q["article_id"]]
+        if calibrating is not None and calibration(at) != calibrating:
+            continue
+        if at % 2 == half and q.get("answer_sentences"):
             sentence = q["answer_sentences"][0]
             if any(a.lower() in sentence.lower() for a in q["answers"]):
                 out.append((q["question"], sentence, q["answers"]))
@@ -72,10 +84,60 @@ def measure(data: list[tuple[str, str, list[str]]], mass: float) -> tuple[float,
     return statistics.fmean(kept), statistics.fmean(shorter)
 
 
+def pointer_leads(data: list[tuple[str, str, list[str]]], weights: Path) -> list[tuple[str, list, object]]:
+    """(sentence, pieces, span distribution or None) per example: the pointer runs once per sentence."""
+    from bot.pointer import AnswerPointer
+
+    pointer = AnswerPointer(weights=weights)
+    out = []
+    for question, sentence, _ in data:
+        parts = pieces(sentence, 0, len(sentence), fine=answer_text.POINTER_FINE)
+        out.append((sentence, parts, pointer.distribution(question, sentence) if len(parts) > 1 else None))
+    return out
+
+
+def measure_pointer(data, read, mass: float) -> tuple[float, float]:
+    kept, shorter = [], []
+    for (_, _, answers), (sentence, parts, dist) in zip(data, read, strict=True):
+        a, b = (pointed_span(parts, dist, mass) if dist is not None else None) or (0, len(sentence))
+        kept.append(keeps(sentence[a:b], answers))
+        shorter.append(b - a < len(sentence))
+    return statistics.fmean(kept), statistics.fmean(shorter)
+
+
+def fit_pointer(keep: float, weights: Path) -> int:
+    calib, heldout = examples(0, calibrating=True), examples(1)
+    read_calib, read_heldout = pointer_leads(calib, weights), pointer_leads(heldout, weights)
+    chosen = 1.0
+    for mass in np.arange(0.5, 1.0001, 0.01):
+        kept, shorter = measure_pointer(calib, read_calib, float(mass))
+        print(f"mass {mass:.2f}: calibration keeps {kept:.4f}, shorter {shorter:.4f}", file=sys.stderr)
+        if kept >= keep:
+            chosen = round(float(mass), 2)
+            break
+    sweep = {f"{m:.2f}": measure_pointer(heldout, read_heldout, m) for m in (0.8, 0.85, 0.9, 0.95, chosen)}
+    report = {
+        "pointer_mass": chosen,
+        "calibration": dict(zip(("keeps", "shorter"), measure_pointer(calib, read_calib, chosen), strict=True)),
+        "heldout": dict(zip(("keeps", "shorter"), sweep[f"{chosen:.2f}"], strict=True)),
+        "heldout_by_mass": sweep,
+        "baseline_piece_model_heldout": dict(zip(("keeps", "shorter"), measure(heldout, LEAD_MASS), strict=True)),
+        "sentences": {"calibration": len(calib), "heldout": len(heldout)},
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", type=float, default=0.985)
+    parser.add_argument("--pointer", action="store_true", help="calibrate the answer pointer's mass instead")
+    parser.add_argument("--weights", type=Path, default=None, help="pointer weights (default: the bundled ones)")
     args = parser.parse_args(argv)
+    if args.pointer:
+        from bot.pointer import BUNDLED_WEIGHTS
+
+        return fit_pointer(args.keep, args.weights or BUNDLED_WEIGHTS)
     tuning, heldout = examples(0), examples(1)
     x, y = rows(tuning)
     w, b = fit_logistic(x, y, np.ones(len(y)))

@@ -1,10 +1,10 @@
 """The lead of an answer and the shown part of a long quote: contiguous verbatim excerpts of a quote.
 
-The lead is the part of the first quote that answers: its answering sentence (a quote may hold two) or,
-when one clause of that sentence clearly holds the question's terms, that clause. It is always a slice
-of the quote's own text: never re-punctuated or re-capitalised, and cut only at clause boundaries (after
-";", ":", a dash, or a comma before "but" / "while" / "although" / "and"), never inside brackets or
-quotation marks, so never inside a word, name or number.
+The lead is the part of the first quote that answers: the clauses that hold the answer, by the answer
+pointer's start/end probabilities (bot/pointer.py) or, with ANSWER_POINTER=off, by a lexical piece model.
+It is always a slice of the quote's own text: never re-punctuated or re-capitalised, and cut only at clause
+boundaries (after a top-level comma, ";", ":" or a dash; with the pointer also before "after", "because",
+"including" and the like), never inside brackets or quotation marks, so never inside a word, name or number.
 """
 
 from __future__ import annotations
@@ -12,11 +12,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from bot.lexicon import canon
 from bot.scoring import has_type, question_type
 from bot.types import Answer
 from indexing.sparse import tokenize
+
+if TYPE_CHECKING:
+    from bot.pointer import AnswerPointer, SpanDistribution
 
 ABSTAIN_TEXT = "I could not find an answer to that in the indexed articles."
 TENTATIVE_TEXT = "The articles may not answer this directly. The closest passages:"
@@ -38,6 +44,14 @@ MIN_PIECE_WORDS = 2
 
 # Piece boundaries: a comma, semicolon, colon or dash followed by a space (or an em dash between words).
 _BOUNDARY = re.compile(r"[,;:](?=\s)\s+|\s+[—–]\s+|(?<=\w)—(?=\w)")
+# With the answer pointer, also before these words: an adverbial clause or phrase the answer often sits in.
+# Not before "who", "which", "when", "where": without a comma they open a restrictive clause, and a lead cut
+# there reads as a fragment ("who watched the liftoff were inspired by …").
+_FINE_WORDS = (
+    "after", "before", "because", "while", "whereas", "although", "though", "since", "until", "unless",
+    "including", "during", "following", "despite",
+)  # fmt: skip
+_FINE = re.compile(r"\s+(?=(?:" + "|".join(_FINE_WORDS) + r")\b)")
 _MONTHS = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _OPEN, _CLOSE = "([{“‘", ")]}”’"
 _FILLER = {
@@ -66,6 +80,11 @@ LEAD_WEIGHTS: dict[str, float] = {
 }
 LEAD_BIAS = -2.772
 LEAD_MASS = 0.88  # the lead grows from the likeliest piece until the pieces it holds reach this share
+# With the answer pointer (bot/pointer.py): the lead grows until it holds the answer span with this probability
+# (benchmarks/fit_lead.py --pointer: the smallest mass that keeps the gold answer in 98.5 % of the calibration
+# articles' leads).
+POINTER_MASS = 0.94
+POINTER_FINE = True  # the pointer may also cut before a subordinate clause (pieces(fine=True))
 
 
 def is_contentless(text: str) -> bool:
@@ -92,19 +111,29 @@ def _joins_a_date_or_number(text: str, cut: int, resume: int) -> bool:
     return before[0][-1:].isdigit() or bool(_MONTHS.search(" ".join(text[max(0, cut - 24) : cut].split()[-2:])))
 
 
-def pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The pieces of text[start:end] between top-level commas, semicolons, colons and dashes, as (start, end)
-    offsets in `text` without the boundary's punctuation; a piece under MIN_PIECE_WORDS words joins the
-    one before it."""
+def pieces(text: str, start: int, end: int, fine: bool = False) -> list[tuple[int, int]]:
+    """The pieces of text[start:end] between top-level commas, semicolons, colons and dashes (with `fine`, also
+    before a lower-case word opening a subordinate clause or phrase, `_FINE_WORDS`),
+    as (start, end) offsets in `text` without the boundary's punctuation; a piece under MIN_PIECE_WORDS words
+    joins the one before it."""
+    cuts: list[tuple[int, int]] = []
+    for match in _BOUNDARY.finditer(text, start, end):
+        if _depth_ok(text[start:end], match.start() - start) and not _joins_a_date_or_number(
+            text, match.start(), match.end()
+        ):
+            cuts.append((match.start(), match.end()))
+    if fine:
+        for match in _FINE.finditer(text, start, end):
+            if _depth_ok(text[start:end], match.start() - start):  # lower-case words: never inside a title-case name
+                cuts.append((match.start(), match.end()))
+        cuts.sort()
     out: list[tuple[int, int]] = []
     cursor = start
-    for match in _BOUNDARY.finditer(text, start, end):
-        if not _depth_ok(text[start:end], match.start() - start):
+    for cut, resume in cuts:
+        if cut < cursor:  # inside a boundary already taken (", which": the comma's)
             continue
-        if _joins_a_date_or_number(text, match.start(), match.end()):
-            continue
-        out.append((cursor, match.start()))
-        cursor = match.end()
+        out.append((cursor, cut))
+        cursor = resume
     out.append((cursor, end))
     merged: list[tuple[int, int]] = []
     for a, b in out:
@@ -176,14 +205,23 @@ def lead_span(
     chosen: int | None = 0,
     weight: Callable[[str], float] | None = None,
     mass: float = LEAD_MASS,
+    pointer: AnswerPointer | None = None,
+    pointer_mass: float = POINTER_MASS,
 ) -> tuple[int, int]:
     """Where the lead lies in `text` (a quote): within sentence `chosen` of `sentences` (offsets in `text`;
     None: all of them), the likeliest piece widened, one neighbour at a time (the likelier first), until the
-    pieces it holds reach `mass` of the probability of holding the answer. `weight` is unused (kept for
-    callers passing term IDF)."""
+    pieces it hold reach `mass` of the probability of holding the answer. With a `pointer` (bot/pointer.py)
+    the pieces holding its likeliest answer span are widened until they hold the answer with probability
+    `pointer_mass`. `weight` is unused (kept for callers passing term IDF)."""
     sentences = sentences or [(0, len(text))]
     spans = sentences if chosen is None else [sentences[chosen]]
     start, end = spans[0][0], spans[-1][1]
+    if pointer is not None:
+        fine = [p for a, b in spans for p in pieces(text, a, b, fine=POINTER_FINE)]
+        dist = pointer.distribution(question, text) if len(fine) > 1 else None
+        pointed = pointed_span(fine, dist, pointer_mass) if dist is not None else None
+        if pointed is not None:
+            return pointed
     parts = [p for a, b in spans for p in pieces(text, a, b)]
     if len(parts) < 2:
         return start, end
@@ -199,6 +237,39 @@ def lead_span(
         else:
             lo -= 1
             held += left
+    return parts[lo][0], parts[hi][1]
+
+
+def piece_pairs(parts: list[tuple[int, int]], dist: SpanDistribution) -> np.ndarray:
+    """P[i, j]: the probability that the answer starts in piece i and ends in piece j (tokens outside the
+    pieces dropped, the rest renormalised); a token between two pieces (their comma) belongs to the first."""
+    starts = np.array([a for a, _ in parts])
+    at = dist.offsets[:, 0]
+    inside = (at >= parts[0][0]) & (at < parts[-1][1])
+    piece = np.clip(np.searchsorted(starts, at, side="right") - 1, 0, len(parts) - 1)
+    onehot = np.zeros((len(at), len(parts)))
+    onehot[np.nonzero(inside)[0], piece[inside]] = 1.0
+    pairs = onehot.T @ dist.joint @ onehot
+    total = pairs.sum()
+    return pairs / total if total > 0 else pairs
+
+
+def pointed_span(parts: list[tuple[int, int]], dist: SpanDistribution, mass: float) -> tuple[int, int] | None:
+    """The pieces holding the likeliest answer, widened one neighbour at a time (the one that adds more
+    probability first) until the answer lies within them with probability `mass`; None without evidence."""
+    pairs = piece_pairs(parts, dist)
+    if pairs.sum() <= 0:
+        return None
+    lo, hi = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
+    lo, hi = int(lo), int(hi)
+    last = len(parts) - 1
+    while pairs[lo : hi + 1, lo : hi + 1].sum() < mass and (lo > 0 or hi < last):
+        left = pairs[lo - 1 : hi + 1, lo - 1 : hi + 1].sum() if lo > 0 else -1.0
+        right = pairs[lo : hi + 2, lo : hi + 2].sum() if hi < last else -1.0
+        if right >= left:
+            hi += 1
+        else:
+            lo -= 1
     return parts[lo][0], parts[hi][1]
 
 

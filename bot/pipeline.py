@@ -76,6 +76,7 @@ def build_pipeline(
             weights=weights,
             reranker=settings.reranker,
             rerank_top_k=settings.rerank_top_k,
+            answer_pointer=settings.answer_pointer,
             device=settings.embedding_device,
             threads=settings.question_threads,
         ),

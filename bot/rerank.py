@@ -19,17 +19,16 @@ round 7).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from bot.finetuned import BUNDLED, load_finetuned
 from indexing.settings import RERANKER_OFF
 
 log = logging.getLogger(__name__)
 
-BUNDLED = "bundled"
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "models" / "minilm-l6-qnli-top3.safetensors"
 MAX_TOKENS = 96  # question + sentence, as trained; longer sentences are cut
 
@@ -47,25 +46,12 @@ class CrossScorer:
 
     def __init__(self, spec: str = BUNDLED, device: str = "cpu") -> None:
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
+        from transformers import AutoModelForSequenceClassification
 
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()  # the bundled head is laid over after loading: no "MISSING" table
-        if spec == BUNDLED:
-            from indexing.settings import bundled_model_path
-
-            source = bundled_model_path()
-        else:
-            source = spec
-        if Path(source).is_dir():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.spec = spec
-        self.tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1)
-        if spec == BUNDLED:
-            _overlay(model, BUNDLED_WEIGHTS)
-        self.model = model.to(device).eval()
+        self.tokenizer, self.model = load_finetuned(
+            spec, AutoModelForSequenceClassification, BUNDLED_WEIGHTS, device, num_labels=1
+        )
         self.device = device
         self._tokenize = threading.Lock()  # a fast tokenizer's truncation state is not thread-safe
         self._torch = torch
@@ -86,19 +72,6 @@ class CrossScorer:
         with self._torch.inference_mode():
             logits = self.model(**batch.to(self.device)).logits
         return logits[:, 0].float().cpu().numpy()
-
-
-def _overlay(model, path: Path) -> None:
-    """Lay the fine-tuned tensors of `path` over `model` (names as in the model's state dict)."""
-    from safetensors.torch import load_file
-
-    tensors = load_file(str(path))
-    own = model.state_dict()
-    unknown = sorted(set(tensors) - set(own))
-    if unknown:
-        raise ValueError(f"{path.name} holds tensors the model lacks: {unknown[:3]}")
-    for name, tensor in tensors.items():
-        own[name].copy_(tensor.to(own[name].dtype))
 
 
 def load_cross_scorer(spec: str, device: str = "cpu") -> CrossScorer:

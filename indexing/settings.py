@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -50,7 +50,7 @@ def _parse_ids(value: object) -> list[int]:
     return ids
 
 
-RERANKER_OFF = frozenset({"", "off", "none", "0", "false"})  # RERANKER spellings that turn it off
+RERANKER_OFF = frozenset({"", "off", "none", "0", "false"})  # RERANKER / ANSWER_POINTER spellings for "off"
 
 
 class Settings(BaseSettings):
@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # all-MiniLM-L6-v2) or a Hugging Face sequence-classification model's folder / hub name
     reranker: str = "off"
     rerank_top_k: int = Field(default=8, ge=1, le=50)
+    # points the lead at the clause of the first quote that holds the answer (bot/pointer.py): "bundled" (the
+    # shipped reader, fine-tuned all-MiniLM-L6-v2), "off" (the lexical piece model) or an extractive-QA model's
+    # folder / hub name
+    answer_pointer: str = "bundled"
 
     # Indexing
     articles_dir: Path = Path("./data/articles")
@@ -153,11 +157,14 @@ class Settings(BaseSettings):
     def _model(cls, value: object) -> object:
         return bundled_model_path() if value in (None, "") else value
 
-    @field_validator("reranker", mode="before")
+    @field_validator("reranker", "answer_pointer", mode="before")
     @classmethod
-    def _reranker(cls, value: object) -> object:
-        """off / bundled / a model folder / a hub name (owner/name): a typo fails here, not at the first question."""
+    def _finetuned(cls, value: object, info: ValidationInfo) -> object:
+        """off / bundled / a model folder / a hub name (owner/name): a typo fails here, not at the first question.
+        Empty means the default."""
         text = "" if value is None else str(value).strip()
+        if not text:
+            return cls.model_fields[info.field_name].default
         if text.lower() in RERANKER_OFF:
             return "off"
         if text == "bundled" or Path(text).expanduser().is_dir() or re.fullmatch(r"[\w.-]+/[\w.-]+", text):

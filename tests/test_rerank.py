@@ -10,8 +10,9 @@ import pytest
 from fixtures.support import shared_index
 
 from bot.components.quote_selector import QuoteSelector
+from bot.finetuned import overlay
 from bot.pipeline import QuestionAnswerer, load_pipeline
-from bot.rerank import BUNDLED, BUNDLED_WEIGHTS, CrossScorer, _overlay, disabled, load_cross_scorer
+from bot.rerank import BUNDLED, BUNDLED_WEIGHTS, CrossScorer, disabled, load_cross_scorer
 from tests.test_scoring import candidate
 
 QUESTION = "How much did the harbour bridge repairs cost?"
@@ -55,7 +56,7 @@ def test_an_overlay_with_foreign_tensors_is_refused(tmp_path, scorer: CrossScore
     path = tmp_path / "bad.safetensors"
     save_file({"encoder.layer.99.weight": torch.zeros(2)}, str(path))
     with pytest.raises(ValueError, match="tensors the model lacks"):
-        _overlay(scorer.model, path)
+        overlay(scorer.model, path)
 
 
 def test_threads_share_one_scorer(scorer: CrossScorer) -> None:

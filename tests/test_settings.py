@@ -45,6 +45,7 @@ def test_environment_and_dotenv(make_settings, tmp_path: Path, monkeypatch: pyte
         ("RATE_LIMIT_PER_MINUTE", "zero", "RATE_LIMIT_PER_MINUTE"),
         ("CHUNK_OVERLAP", "9", "CHUNK_OVERLAP"),
         ("RERANKER", "bundeld", "RERANKER"),
+        ("ANSWER_POINTER", "bundeld", "ANSWER_POINTER"),
     ],
 )
 def test_wrong_value_stops_with_one_line(

@@ -11,6 +11,8 @@ from haystack import component, default_from_dict, default_to_dict
 from bot.answer_text import LONG_WORDS, lead_span, window_span
 from bot.components.embedder import torch_threads
 from bot.dates import QuestionDates, question_dates
+from bot.pointer import AnswerPointer, load_pointer
+from bot.pointer import disabled as pointer_disabled
 from bot.rerank import disabled, load_cross_scorer
 from bot.scoring import (
     CROSS_WEIGHT,
@@ -54,6 +56,7 @@ class QuoteSelector(StoreUser):
         rerank_top_k: int = 8,
         rerank_within: float = 4.0,
         cross_weight: float = CROSS_WEIGHT,
+        answer_pointer: str | None = None,
         device: str = "cpu",
         threads: int = 1,
     ) -> None:
@@ -66,14 +69,18 @@ class QuoteSelector(StoreUser):
         self.rerank_top_k = rerank_top_k
         self.rerank_within = rerank_within
         self.cross_weight = cross_weight
+        self.answer_pointer = None if pointer_disabled(answer_pointer) else answer_pointer
         self.device = device
         self.threads = threads
         self._store = None
         self._cross = None
+        self._pointer = None
 
     def warm_up(self) -> None:
         if self.reranker is not None and self._cross is None:
             self._cross = load_cross_scorer(self.reranker, self.device)
+        if self.answer_pointer is not None and self._pointer is None:
+            self._pointer = load_pointer(self.answer_pointer, self.device)
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
@@ -87,6 +94,7 @@ class QuoteSelector(StoreUser):
             rerank_top_k=self.rerank_top_k,
             rerank_within=self.rerank_within,
             cross_weight=self.cross_weight,
+            answer_pointer=self.answer_pointer,
             device=self.device,
             threads=self.threads,
         )
@@ -188,7 +196,10 @@ class QuoteSelector(StoreUser):
                 seen.add(normalise_text(sentence.text))
             used[best.article_id] = used.get(best.article_id, 0) + 1
             # the lead only matters for the first verified quote: the first few drafts get one
-            drafts.append(self._draft(best, pair, question, weight, with_lead=len(drafts) < LEAD_DRAFTS))
+            # the pointer reads only the first draft (the others lead only if it fails verification, which is rare)
+            pointer = self._lead_pointer(not drafts)
+            with torch_threads(self.threads if pointer is not None else 0):  # as the reranker: no contention
+                drafts.append(self._draft(best, pair, question, weight, len(drafts) < LEAD_DRAFTS, pointer))
         return drafts
 
     def _pair(
@@ -227,6 +238,13 @@ class QuoteSelector(StoreUser):
         _, _, first, second = max(options, key=lambda o: o[:2])
         return first, second
 
+    def _lead_pointer(self, wanted: bool) -> AnswerPointer | None:
+        """The answer pointer when `wanted` and configured (loaded at the first use when not warmed up)."""
+        if not wanted or self.answer_pointer is None:
+            return None
+        self.warm_up()
+        return self._pointer
+
     @staticmethod
     def _draft(
         c: SentenceCandidate,
@@ -234,6 +252,7 @@ class QuoteSelector(StoreUser):
         question: str = "",
         weight=None,
         with_lead: bool = True,
+        pointer: AnswerPointer | None = None,
     ) -> QuoteDraft:
         text, start, end = c.text, c.start, c.end
         sentences: list[tuple[int, int]] = [(0, len(text))]
@@ -247,7 +266,7 @@ class QuoteSelector(StoreUser):
         if question and not with_lead:
             window = window_span(question, text, weight=weight)
         elif question:
-            lead = lead_span(question, text, sentences, chosen, weight)
+            lead = lead_span(question, text, sentences, chosen, weight, pointer=pointer)
             if len(text[lead[0] : lead[1]].split()) > LONG_WORDS:
                 window = window_span(question, text, weight=weight)
                 lead = window or lead

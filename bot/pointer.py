@@ -1,0 +1,105 @@
+"""Which part of a quote answers the question: a small extractive reader's start/end probabilities.
+
+The lead (bot/answer_text.py) is cut from the first quote at clause boundaries. Question-term overlap alone
+cannot tell which clause holds the answer often enough to cut with confidence (the answer is usually the
+words the question does not share), so most leads used to be the whole sentence. The answer pointer reads
+question and quote together and gives, for every token of the quote, the probability that the answer starts
+or ends there; the lead then holds the clauses that contain the answer with the chosen probability.
+
+The bundled pointer ("bundled") is all-MiniLM-L6-v2 with its top four layers and a start/end head fine-tuned
+on the tuning half of the SQuAD v1.1 dev set only (benchmarks/train_answer_pointer.py; CC BY-SA 4.0 like that
+data), laid over the bundled embedding model (bot/finetuned.py). It never writes text: every lead is still a
+verbatim slice of the quote. `ANSWER_POINTER` may name another extractive-QA model (a folder, or a hub name
+with internet), or "off" for the lexical piece model.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.finetuned import BUNDLED, load_finetuned
+from indexing.settings import RERANKER_OFF
+
+log = logging.getLogger(__name__)
+
+BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "models" / "minilm-l6-squad-span-top4.safetensors"
+MAX_TOKENS = 160  # question + quote; the tail of a longer quote gets no probability
+MAX_ANSWER_TOKENS = 40
+
+_lock = threading.Lock()
+_models: dict[tuple[str, str], AnswerPointer] = {}
+
+
+def disabled(spec: str | None) -> bool:
+    """ANSWER_POINTER=off (or empty): leads come from the lexical piece model alone."""
+    return spec is None or spec.strip().lower() in RERANKER_OFF
+
+
+@dataclass(frozen=True)
+class SpanDistribution:
+    """The reader's view of one quote: each token's character span in the quote and the probability of each
+    (start token, end token) pair being the answer (`joint[s, e]`, zero unless s <= e)."""
+
+    offsets: np.ndarray  # (tokens, 2) character offsets in the quote
+    joint: np.ndarray  # (tokens, tokens), sums to 1
+
+    def best(self) -> tuple[int, int]:
+        """Character offsets of the likeliest answer span."""
+        s, e = np.unravel_index(int(np.argmax(self.joint)), self.joint.shape)
+        return int(self.offsets[s][0]), int(self.offsets[e][1])
+
+
+class AnswerPointer:
+    """One loaded extractive reader: `distribution(question, quote)` gives a SpanDistribution over the quote."""
+
+    def __init__(self, spec: str = BUNDLED, device: str = "cpu", weights: Path = BUNDLED_WEIGHTS) -> None:
+        import torch
+        from transformers import AutoModelForQuestionAnswering
+
+        self.spec = spec
+        self.tokenizer, self.model = load_finetuned(spec, AutoModelForQuestionAnswering, weights, device)
+        self.device = device
+        self._tokenize = threading.Lock()  # a fast tokenizer's truncation state is not thread-safe
+        self._torch = torch
+
+    def distribution(self, question: str, quote: str) -> SpanDistribution | None:
+        """Start/end probabilities over the quote's tokens (None when the quote has no token)."""
+        with self._tokenize:
+            batch = self.tokenizer(
+                question,
+                quote,
+                truncation="only_second",
+                max_length=MAX_TOKENS,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+        ids = batch.sequence_ids(0)
+        offsets = batch.pop("offset_mapping")[0].numpy()
+        context = np.array([i for i, s in enumerate(ids) if s == 1], dtype=np.int64)
+        if not len(context):
+            return None
+        with self._torch.inference_mode():
+            out = self.model(**batch.to(self.device))
+        start = out.start_logits[0].float().cpu().numpy()[context]
+        end = out.end_logits[0].float().cpu().numpy()[context]
+        scores = start[:, None] + end[None, :]
+        n = len(context)
+        band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), MAX_ANSWER_TOKENS)
+        scores = np.where(band, scores, -np.inf)
+        joint = np.exp(scores - scores.max())
+        return SpanDistribution(offsets=offsets[context], joint=joint / joint.sum())
+
+
+def load_pointer(spec: str, device: str = "cpu") -> AnswerPointer:
+    """The process-wide answer pointer for `spec` (loaded once, shared by every pipeline and thread)."""
+    key = (spec, device)
+    with _lock:
+        if key not in _models:
+            log.info("loading answer pointer %s", spec if spec == BUNDLED else Path(spec).name)
+            _models[key] = AnswerPointer(spec, device)
+        return _models[key]

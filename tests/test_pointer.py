@@ -1,0 +1,112 @@
+"""The bundled answer pointer (bot/pointer.py): loads offline, points the lead at the clause that answers,
+never makes the lead anything but a verbatim slice cut at clause boundaries, and is shared safely by threads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from fixtures.support import shared_index
+
+from bot.answer_text import lead_span, pieces, pointed_span
+from bot.components.quote_selector import QuoteSelector
+from bot.pipeline import QuestionAnswerer
+from bot.pointer import BUNDLED, BUNDLED_WEIGHTS, AnswerPointer, SpanDistribution, disabled, load_pointer
+
+SENTENCE = (
+    "The harbour bridge reopened in March 2021, after repairs that cost 40 million dollars, "
+    "and the ferry service that had replaced it was withdrawn."
+)
+
+
+@pytest.fixture(scope="module")
+def pointer() -> AnswerPointer:
+    return load_pointer(BUNDLED)
+
+
+def test_bundled_weights_ship_with_the_package() -> None:
+    assert BUNDLED_WEIGHTS.is_file()
+    assert BUNDLED_WEIGHTS.stat().st_size < 16_000_000  # four layers in fp16, not a whole model
+
+
+def test_the_distribution_covers_the_quote(pointer: AnswerPointer) -> None:
+    dist = pointer.distribution("How much did the repairs cost?", SENTENCE)
+    assert dist is not None
+    assert dist.joint.sum() == pytest.approx(1.0)
+    assert np.all(np.tril(dist.joint, -1) == 0)  # an answer never ends before it starts
+    assert all(0 <= a < b <= len(SENTENCE) for a, b in dist.offsets)
+    a, b = dist.best()
+    assert "40 million" in SENTENCE[a:b]
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "dropped"),
+    [
+        ("How much did the repairs cost?", "40 million dollars", "ferry"),
+        ("When did the harbour bridge reopen?", "March 2021", "ferry"),
+    ],
+)
+def test_the_lead_is_the_clause_that_answers(pointer: AnswerPointer, question: str, kept: str, dropped: str) -> None:
+    a, b = lead_span(question, SENTENCE, pointer=pointer)
+    lead = SENTENCE[a:b]
+    assert kept in lead and dropped not in lead, lead
+    assert (a, b) != (0, len(SENTENCE))  # shorter than the quote: it points at the answer
+
+
+def test_an_unsure_pointer_keeps_the_answer_in_the_lead(pointer: AnswerPointer) -> None:
+    """The small reader is torn over what was withdrawn (the repairs or the ferry): the lead widens until it
+    holds both rather than cut the answer off."""
+    a, b = lead_span("What was withdrawn when the bridge reopened?", SENTENCE, pointer=pointer)
+    assert "the ferry service" in SENTENCE[a:b]
+
+
+def test_the_pointed_lead_is_cut_only_at_piece_boundaries(pointer: AnswerPointer) -> None:
+    parts = pieces(SENTENCE, 0, len(SENTENCE))
+    starts, ends = {a for a, _ in parts}, {b for _, b in parts}
+    for question in ("Who paid for the repairs?", "What happened to the ferry?", "Why?", "bridge"):
+        a, b = lead_span(question, SENTENCE, pointer=pointer)
+        assert a in starts and b in ends
+
+
+def test_the_mass_widens_the_lead() -> None:
+    """A pointer torn between two pieces: a low mass keeps the likelier one, a high mass both."""
+    text = "Alpha beta gamma, delta epsilon zeta, eta theta iota"
+    parts = pieces(text, 0, len(text))
+    offsets = np.array([(0, 5), (18, 23), (38, 41)])
+    joint = np.diag([0.6, 0.35, 0.05])
+    dist = SpanDistribution(offsets=offsets, joint=joint)
+    assert pointed_span(parts, dist, 0.5) == parts[0]
+    assert pointed_span(parts, dist, 0.9) == (parts[0][0], parts[1][1])
+    assert pointed_span(parts, dist, 0.99) == (0, len(text))
+
+
+def test_threads_share_one_pointer(pointer: AnswerPointer) -> None:
+    questions = ["How much did the repairs cost?", "When did the harbour bridge reopen?"] * 12
+    serial = {q: lead_span(q, SENTENCE, pointer=pointer) for q in set(questions)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda q: lead_span(q, SENTENCE, pointer=pointer), questions))
+    assert results == [serial[q] for q in questions]
+
+
+@pytest.mark.parametrize("spec", [None, "", "off", "OFF", "none"])
+def test_the_pointer_can_be_turned_off(spec) -> None:
+    assert disabled(spec)
+    assert QuoteSelector({}, answer_pointer=spec).answer_pointer is None
+
+
+def test_the_pipeline_leads_with_the_pointed_clause(tmp_path_factory, embedder) -> None:
+    """ANSWER_POINTER=bundled (the default) end to end: loaded at warm-up, the lead a verbatim slice of the
+    first quote, which is itself a verbatim slice of the stored article."""
+    settings, store = shared_index(tmp_path_factory, embedder)
+    qa = QuestionAnswerer(settings.model_copy(update={"answer_pointer": BUNDLED}), store, embedder)
+    try:
+        assert qa.pipeline.get_component("selector")._pointer is not None
+        texts = {r.payload["article_id"]: r.payload["text"] for r in store.article_records(with_text=True)}
+        answer = qa.ask("How much did the bridge repairs cost?")
+        first = answer.quotes[0]
+        assert texts[first.article_id][first.start : first.end] == first.text
+        assert answer.lead is not None and first.text[answer.lead[0] : answer.lead[1]] == answer.answer
+        assert "million" in answer.answer
+    finally:
+        qa.close()
