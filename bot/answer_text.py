@@ -210,7 +210,7 @@ def lead_span(
 ) -> tuple[int, int]:
     """Where the lead lies in `text` (a quote): within sentence `chosen` of `sentences` (offsets in `text`;
     None: all of them), the likeliest piece widened, one neighbour at a time (the likelier first), until the
-    pieces it hold reach `mass` of the probability of holding the answer. With a `pointer` (bot/pointer.py)
+    pieces it holds reach `mass` of the probability of holding the answer. With a `pointer` (bot/pointer.py)
     the pieces holding its likeliest answer span are widened until they hold the answer with probability
     `pointer_mass`. `weight` is unused (kept for callers passing term IDF)."""
     sentences = sentences or [(0, len(text))]
