@@ -8,11 +8,36 @@ downloaded. A setting may instead name another model's folder (or a hub name, wi
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from indexing.settings import RERANKER_OFF
+
+log = logging.getLogger(__name__)
+
 BUNDLED = "bundled"
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str, str], Any] = {}
+
+
+def disabled(spec: str | None) -> bool:
+    """RERANKER / ANSWER_POINTER = off (or empty): the step is skipped (the fused ranking, the lexical lead)."""
+    return spec is None or spec.strip().lower() in RERANKER_OFF
+
+
+def shared(what: str, factory: Callable[[str, str], Any], spec: str, device: str = "cpu") -> Any:
+    """The process-wide `factory(spec, device)` (loaded once, shared by every pipeline and thread)."""
+    key = (what, spec, device)
+    with _lock:
+        if key not in _loaded:
+            log.info("loading %s %s", what, spec if spec == BUNDLED else Path(spec).name)
+            _loaded[key] = factory(spec, device)
+        return _loaded[key]
 
 
 def load_finetuned(spec: str, auto_class: Any, weights: Path, device: str = "cpu", **kwargs: Any) -> tuple[Any, Any]:

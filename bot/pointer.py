@@ -15,29 +15,17 @@ with internet), or "off" for the lexical piece model.
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.finetuned import BUNDLED, load_finetuned
-from indexing.settings import RERANKER_OFF
-
-log = logging.getLogger(__name__)
+from bot.finetuned import BUNDLED, load_finetuned, shared
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "models" / "minilm-l6-squad-span-top4.safetensors"
 MAX_TOKENS = 160  # question + quote; the tail of a longer quote gets no probability
 MAX_ANSWER_TOKENS = 40
-
-_lock = threading.Lock()
-_models: dict[tuple[str, str], AnswerPointer] = {}
-
-
-def disabled(spec: str | None) -> bool:
-    """ANSWER_POINTER=off (or empty): leads come from the lexical piece model alone."""
-    return spec is None or spec.strip().lower() in RERANKER_OFF
 
 
 @dataclass(frozen=True)
@@ -97,9 +85,4 @@ class AnswerPointer:
 
 def load_pointer(spec: str, device: str = "cpu") -> AnswerPointer:
     """The process-wide answer pointer for `spec` (loaded once, shared by every pipeline and thread)."""
-    key = (spec, device)
-    with _lock:
-        if key not in _models:
-            log.info("loading answer pointer %s", spec if spec == BUNDLED else Path(spec).name)
-            _models[key] = AnswerPointer(spec, device)
-        return _models[key]
+    return shared("answer pointer", AnswerPointer, spec, device)

@@ -18,27 +18,15 @@ round 7).
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from bot.finetuned import BUNDLED, load_finetuned
-from indexing.settings import RERANKER_OFF
-
-log = logging.getLogger(__name__)
+from bot.finetuned import BUNDLED, load_finetuned, shared
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "models" / "minilm-l6-qnli-top3.safetensors"
 MAX_TOKENS = 96  # question + sentence, as trained; longer sentences are cut
-
-_lock = threading.Lock()
-_models: dict[tuple[str, str], CrossScorer] = {}
-
-
-def disabled(spec: str | None) -> bool:
-    """RERANKER=off (or empty) turns the cross-encoder off: answers then rest on the fused signals alone."""
-    return spec is None or spec.strip().lower() in RERANKER_OFF
 
 
 class CrossScorer:
@@ -75,10 +63,5 @@ class CrossScorer:
 
 
 def load_cross_scorer(spec: str, device: str = "cpu") -> CrossScorer:
-    """The process-wide cross-encoder for `spec` (loaded once, shared by every pipeline and thread)."""
-    key = (spec, device)
-    with _lock:
-        if key not in _models:
-            log.info("loading reranker %s", spec if spec == BUNDLED else Path(spec).name)
-            _models[key] = CrossScorer(spec, device)
-        return _models[key]
+    """The process-wide reranker for `spec` (loaded once, shared by every pipeline and thread)."""
+    return shared("reranker", CrossScorer, spec, device)

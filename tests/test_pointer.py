@@ -11,8 +11,9 @@ from fixtures.support import shared_index
 
 from bot.answer_text import lead_span, pieces, pointed_span
 from bot.components.quote_selector import QuoteSelector
+from bot.finetuned import disabled
 from bot.pipeline import QuestionAnswerer
-from bot.pointer import BUNDLED, BUNDLED_WEIGHTS, AnswerPointer, SpanDistribution, disabled, load_pointer
+from bot.pointer import BUNDLED, BUNDLED_WEIGHTS, AnswerPointer, SpanDistribution, load_pointer
 
 SENTENCE = (
     "The harbour bridge reopened in March 2021, after repairs that cost 40 million dollars, "

@@ -10,9 +10,9 @@ import pytest
 from fixtures.support import shared_index
 
 from bot.components.quote_selector import QuoteSelector
-from bot.finetuned import overlay
+from bot.finetuned import disabled, overlay
 from bot.pipeline import QuestionAnswerer, load_pipeline
-from bot.rerank import BUNDLED, BUNDLED_WEIGHTS, CrossScorer, disabled, load_cross_scorer
+from bot.rerank import BUNDLED, BUNDLED_WEIGHTS, CrossScorer, load_cross_scorer
 from tests.test_scoring import candidate
 
 QUESTION = "How much did the harbour bridge repairs cost?"

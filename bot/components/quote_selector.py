@@ -11,9 +11,9 @@ from haystack import component, default_from_dict, default_to_dict
 from bot.answer_text import LONG_WORDS, lead_span, window_span
 from bot.components.embedder import torch_threads
 from bot.dates import QuestionDates, question_dates
+from bot.finetuned import disabled
 from bot.pointer import AnswerPointer, load_pointer
-from bot.pointer import disabled as pointer_disabled
-from bot.rerank import disabled, load_cross_scorer
+from bot.rerank import load_cross_scorer
 from bot.scoring import (
     CROSS_WEIGHT,
     WEIGHTS,
@@ -69,7 +69,7 @@ class QuoteSelector(StoreUser):
         self.rerank_top_k = rerank_top_k
         self.rerank_within = rerank_within
         self.cross_weight = cross_weight
-        self.answer_pointer = None if pointer_disabled(answer_pointer) else answer_pointer
+        self.answer_pointer = None if disabled(answer_pointer) else answer_pointer
         self.device = device
         self.threads = threads
         self._store = None
