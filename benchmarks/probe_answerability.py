@@ -1,0 +1,223 @@
+"""Probe: does a cross-encoder trained on off-collection negatives tell answerable questions from the rest?
+
+Round 7's reranker learnt to tell the answering sentence from others of the same article; as evidence that the
+articles answer at all it moved little. This probe trains the same model further (pointwise, binary) with the
+negatives an off-collection question meets: the first three quotes the pipeline finds for a tuning-half SQuAD
+question in the store of the odd-numbered articles (which cannot hold its answer), beside three same-article
+negatives and the answer sentence. It then measures, on questions it was not trained on, how many off-collection
+questions a logistic model of (answerability confidence, best and first logit) declines when 2 % of the held-out
+SQuAD half is declined. Nothing here changes the bot; docs/quality.md (round 8) has the figures.
+
+    python benchmarks/probe_answerability.py data  --stores /tmp/quality2 --work /tmp/probe   # ~12 min
+    python benchmarks/probe_answerability.py train --work /tmp/probe                         # ~15 min
+    python benchmarks/probe_answerability.py eval  --work /tmp/probe                         # ~2 min
+
+The logistic model is fitted on the even halves (SQuAD tuning questions, even-numbered news, news-on-SQuAD and
+written unanswerable questions); the figures are on the odd halves. Its threshold is set on the held-out SQuAD
+half itself, so the decline rates compare signals at one operating point; they are not a deployable setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pickle
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import news_data
+import numpy as np
+import squad_data
+from bench_quality import UNANSWERABLE, Collection
+from embed_cache import DEFAULT_CACHE, CachedEmbedder
+from train_reranker import training_groups
+
+from bot.rerank import BUNDLED_WEIGHTS
+from indexing.settings import bundled_model_path
+
+OFF_SETS = ("news_on_squad", "unanswerable", "squad_cross", "squad_on_news")
+
+
+def first_quotes(col: Collection, question: str, as_of: str | None = None) -> dict:
+    """The pipeline's answerability confidence and its first three quote drafts for `question`."""
+    raw = col.qa.run_raw(" ".join(question.split()), include_outputs_from={"selector"}, as_of=as_of)
+    selector = raw["selector"]
+    return {"conf": selector["confidence"], "texts": [d.quote.text for d in selector["drafts"][:3]]}
+
+
+def build(stores: Path, work: Path, n_train: int = 3000, seed: int = 11) -> None:
+    """Training groups (tuning-half questions asked of the odd store) and the evaluation records."""
+    embedder = CachedEmbedder(bundled_model_path(), DEFAULT_CACHE)
+    articles = squad_data.load_articles(squad_data.DEFAULT_EVAL)
+    order = {a.article_id: i for i, a in enumerate(articles)}
+    news_articles = news_data.load_articles(news_data.DEFAULT_NEWS)
+
+    def open_col(name: str) -> Collection:
+        if name == "news":
+            return Collection("news", stores / "news", "news", news_articles, embedder)
+        chosen = {"squad": articles, "squad-even": articles[0::2], "squad-odd": articles[1::2]}[name]
+        return Collection(name, stores / name, "squad", chosen, embedder)
+
+    col = open_col("squad-odd")
+    groups = []
+    for g in training_groups(squad_data.DEFAULT_EVAL)[:n_train]:
+        off = first_quotes(col, g["question"])["texts"]
+        groups.append({"question": g["question"], "pos": g["texts"][0], "same": g["texts"][1:4], "off": off})
+    col.close()
+    (work / "train.json").write_text(json.dumps(groups), encoding="utf-8")
+
+    rng = random.Random(seed)
+    squad_qs = squad_data.load_questions(squad_data.DEFAULT_EVAL)
+    odd = rng.sample([q for q in squad_qs if order[q["article_id"]] % 2], 400)
+    even = rng.sample([q for q in squad_qs if order[q["article_id"]] % 2 == 0], 300)
+    news = news_data.load_questions(news_data.DEFAULT_NEWS)
+    unanswerable = [t.strip() for t in UNANSWERABLE.read_text(encoding="utf-8").splitlines() if t.strip()]
+    plan = [
+        ("squad", "squad", [(q["question"], None, 1) for q in odd] + [(q["question"], None, 0) for q in even]),
+        ("news_on_squad", "squad", [(q["question"], q.get("question_date"), i % 2) for i, q in enumerate(news)]),
+        ("unanswerable", "squad", [(t, None, i % 2) for i, t in enumerate(unanswerable)]),
+        ("squad_cross", "squad-even", [(q["question"], None, 1) for q in odd]),
+        ("squad_on_news", "news", [(q["question"], None, 1) for q in odd]),
+        ("news", "news", [(q["question"], q.get("question_date"), i % 2) for i, q in enumerate(news)]),
+    ]
+    records = []
+    for name, store, questions in plan:
+        col = open_col(store)
+        for question, as_of, half in questions:
+            records.append({"set": name, "half": half, "question": question, **first_quotes(col, question, as_of)})
+        col.close()
+        print(f"{name}: {len(questions)} questions", file=sys.stderr, flush=True)
+    with (work / "eval.pkl").open("wb") as handle:
+        pickle.dump(records, handle)
+
+
+def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
+    """One epoch of weighted binary cross-entropy from the bundled reranker; writes work/checker.safetensors."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForSequenceClassification
+
+    from bot.finetuned import load_finetuned
+
+    torch.set_num_threads(2)
+    torch.manual_seed(7)
+    tokenizer, model = load_finetuned("bundled", AutoModelForSequenceClassification, BUNDLED_WEIGHTS, num_labels=1)
+    groups = json.loads((work / "train.json").read_text(encoding="utf-8"))
+    random.Random(5).shuffle(groups)
+    trained = []
+    for name, param in model.named_parameters():
+        param.requires_grad = (
+            any(f"encoder.layer.{i}." in name for i in range(3, 6)) or "pooler" in name or name.startswith("classifier")
+        )
+        if param.requires_grad:
+            trained.append(name)
+    steps = math.ceil(len(groups) / per_step)
+    optimiser = torch.optim.AdamW([model.get_parameter(n) for n in trained], lr=lr, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / 50) * max(0.05, 1 - s / steps))
+    model.train()
+    started = time.time()
+    for step in range(steps):
+        pairs = [
+            (g["question"], text, label)
+            for g in groups[step * per_step : (step + 1) * per_step]
+            for text, label in [(g["pos"], 1.0)] + [(t, 0.0) for t in g["same"] + g["off"]]
+        ]
+        encoded = tokenizer(
+            [p[0] for p in pairs], [p[1] for p in pairs], truncation="only_second", max_length=96, padding=True,
+            return_tensors="pt",
+        )  # fmt: skip
+        labels = torch.tensor([p[2] for p in pairs])
+        logits = model(**encoded).logits.squeeze(-1)
+        weight = 1.0 + 2.0 * labels  # one answer sentence per six negatives
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, weight=weight)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        if (step + 1) % 50 == 0:
+            print(f"step {step + 1}/{steps} loss {loss.item():.3f} {time.time() - started:.0f} s", flush=True)
+    tensors = {n: model.get_parameter(n).detach().half().contiguous() for n in trained}
+    save_file(tensors, str(work / "checker.safetensors"))
+
+
+def logits(records: list[dict], weights: Path, key: str) -> None:
+    """Each record's cross-encoder logits for its first three quotes, under `key`."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from bot.finetuned import load_finetuned
+
+    torch.set_num_threads(1)
+    tokenizer, model = load_finetuned("bundled", AutoModelForSequenceClassification, weights, num_labels=1)
+    for r in records:
+        if r["texts"]:
+            batch = tokenizer(
+                [r["question"]] * len(r["texts"]), r["texts"], truncation="only_second", max_length=96,
+                padding=True, return_tensors="pt",
+            )  # fmt: skip
+            with torch.inference_mode():
+                r[key] = model(**batch).logits[:, 0].tolist()
+
+
+def evaluate(work: Path) -> dict:
+    """Decline rates at 2 % of held-out SQuAD declined: the confidence alone, + the reranker, + the checker."""
+    from fit_quality import fit_logistic
+    from scipy.stats import rankdata
+
+    with (work / "eval.pkl").open("rb") as handle:
+        records = pickle.load(handle)
+    logits(records, BUNDLED_WEIGHTS, "reranker")
+    logits(records, work / "checker.safetensors", "checker")
+
+    def row(r: dict, keys: list[str]) -> list[float]:
+        c = min(max(r["conf"], 1e-6), 1 - 1e-6)
+        out = [math.log(c / (1 - c))]
+        for k in keys:
+            s = r.get(k) or [-10.0]
+            out += [max(s), s[0]]
+        return out
+
+    fit = [r for r in records if r["half"] == 0]
+    held = {name: [r for r in records if r["set"] == name and r["half"] == 1] for name in ("squad", "news", *OFF_SETS)}
+    report = {}
+    for keys in ([], ["reranker"], ["checker"]):
+        x = np.array([row(r, keys) for r in fit])
+        w, b = fit_logistic(x, np.array([r["set"] in ("squad", "news") for r in fit], dtype=float), np.ones(len(x)))
+
+        def score(rs: list[dict], keys: list[str] = keys, w: np.ndarray = w, b: float = b) -> np.ndarray:
+            return np.array([row(r, keys) for r in rs]) @ w + b
+
+        threshold = float(np.quantile(score(held["squad"]), 0.02))
+        result = {name: round(float((score(held[name]) < threshold).mean()), 3) for name in OFF_SETS}
+        result["news answerable declined"] = round(float((score(held["news"]) < threshold).mean()), 3)
+        pos, neg = score(held["squad"]), score([r for name in OFF_SETS for r in held[name]])
+        ranks = rankdata(np.concatenate([pos, neg]))[: len(pos)]
+        result["auc"] = round(float((ranks.sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))), 3)
+        report["+".join(["confidence", *keys])] = result
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("step", choices=["data", "train", "eval"])
+    parser.add_argument("--stores", type=Path, default=Path("/tmp/quality"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/probe"))
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.step == "data":
+        build(args.stores, args.work)
+    elif args.step == "train":
+        train(args.work)
+    else:
+        print(json.dumps(evaluate(args.work), indent=2))
+
+
+if __name__ == "__main__":
+    main()
