@@ -36,6 +36,7 @@ import numpy as np
 import squad_data
 from bench_quality import UNANSWERABLE, Collection
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
+from finetune import optimiser_for, save_trained, update
 from train_reranker import training_groups
 
 from bot.rerank import BUNDLED_WEIGHTS
@@ -100,7 +101,6 @@ def build(stores: Path, work: Path, n_train: int = 3000, seed: int = 11) -> None
 def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
     """One epoch of weighted binary cross-entropy from the bundled reranker; writes work/checker.safetensors."""
     import torch
-    from safetensors.torch import save_file
     from transformers import AutoModelForSequenceClassification
 
     from bot.finetuned import load_finetuned
@@ -118,8 +118,7 @@ def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
         if param.requires_grad:
             trained.append(name)
     steps = math.ceil(len(groups) / per_step)
-    optimiser = torch.optim.AdamW([model.get_parameter(n) for n in trained], lr=lr, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / 50) * max(0.05, 1 - s / steps))
+    optimiser, schedule = optimiser_for(model, trained, lr, steps, warmup=50, floor=0.05)
     model.train()
     started = time.time()
     for step in range(steps):
@@ -136,15 +135,10 @@ def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
         logits = model(**encoded).logits.squeeze(-1)
         weight = 1.0 + 2.0 * labels  # one answer sentence per six negatives
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, weight=weight)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        schedule.step()
-        optimiser.zero_grad()
+        update(model, loss, optimiser, schedule)
         if (step + 1) % 50 == 0:
             print(f"step {step + 1}/{steps} loss {loss.item():.3f} {time.time() - started:.0f} s", flush=True)
-    tensors = {n: model.get_parameter(n).detach().half().contiguous() for n in trained}
-    save_file(tensors, str(work / "checker.safetensors"))
+    save_trained(model, trained, work / "checker.safetensors")
 
 
 def logits(records: list[dict], weights: Path, key: str) -> None:

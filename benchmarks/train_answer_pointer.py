@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import squad_data
 from bench_quality import contains_answer, same_sentence
+from finetune import optimiser_for, save_trained, update
 
 from bot.pointer import BUNDLED_WEIGHTS, MAX_TOKENS
 from indexing.prepare import prepare_article
@@ -134,7 +135,6 @@ def encode(tokenizer, batch: list[dict]):
 def train(data: list[dict], train_from: int, out: Path, epochs: int, per_step: int = 16, lr: float = 1e-4) -> None:
     """`epochs` passes of start/end cross-entropy; writes the trained tensors (fp16 safetensors) to `out`."""
     import torch
-    from safetensors.torch import save_file
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
     from transformers.utils import logging as transformers_logging
 
@@ -153,8 +153,7 @@ def train(data: list[dict], train_from: int, out: Path, epochs: int, per_step: i
             trained.append(name)
     per_epoch = math.ceil(len(data) / per_step)
     steps = per_epoch * epochs
-    optimiser = torch.optim.AdamW([model.get_parameter(n) for n in trained], lr=lr, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / 60) * max(0.02, 1 - s / steps))
+    optimiser, schedule = optimiser_for(model, trained, lr, steps, warmup=60, floor=0.02)
     model.train()
     started, running = time.time(), 0.0
     rng = random.Random(11)
@@ -164,18 +163,12 @@ def train(data: list[dict], train_from: int, out: Path, epochs: int, per_step: i
         at = (step % per_epoch) * per_step
         inputs, starts, ends = encode(tokenizer, data[at : at + per_step])
         result = model(**inputs, start_positions=starts, end_positions=ends)
-        result.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        schedule.step()
-        optimiser.zero_grad()
+        update(model, result.loss, optimiser, schedule)
         running += float(result.loss.detach())
         if (step + 1) % 50 == 0:
             print(f"step {step + 1}/{steps} loss {running / 50:.3f} {time.time() - started:.0f} s", flush=True)
             running = 0.0
-    tensors = {n: model.get_parameter(n).detach().half().contiguous() for n in trained}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(out), metadata={"trained": f"layers {train_from}-5, qa_outputs", "license": "CC BY-SA 4.0"})
+    save_trained(model, trained, out, {"trained": f"layers {train_from}-5, qa_outputs", "license": "CC BY-SA 4.0"})
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(data)} examples, {epochs} epochs)")
 
 

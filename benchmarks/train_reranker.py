@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import squad_data
 from bench_quality import contains_answer, same_sentence
+from finetune import optimiser_for, save_trained, update
 
 from bot.lexicon import canon
 from bot.rerank import BUNDLED_WEIGHTS
@@ -70,7 +71,6 @@ def training_groups(root: Path, seed: int = 7) -> list[dict]:
 def train(groups: list[dict], train_from: int, out: Path, per_step: int = 4, lr: float = 6e-5) -> None:
     """One epoch of listwise training; writes the trained tensors (fp16 safetensors) to `out`."""
     import torch
-    from safetensors.torch import save_file
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     torch.set_num_threads(2)
@@ -88,8 +88,7 @@ def train(groups: list[dict], train_from: int, out: Path, per_step: int = 4, lr:
         if param.requires_grad:
             trained.append(name)
     steps = math.ceil(len(groups) / per_step)
-    optimiser = torch.optim.AdamW([model.get_parameter(n) for n in trained], lr=lr, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / 80) * max(0.05, 1 - s / steps))
+    optimiser, schedule = optimiser_for(model, trained, lr, steps, warmup=80, floor=0.05)
     model.train()
     started, running = time.time(), 0.0
     for step in range(steps):
@@ -106,19 +105,13 @@ def train(groups: list[dict], train_from: int, out: Path, per_step: int = 4, lr:
             loss = loss + torch.nn.functional.cross_entropy(logits[at : at + n][None], torch.zeros(1, dtype=torch.long))
             at += n
         loss = loss / len(batch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        schedule.step()
-        optimiser.zero_grad()
+        update(model, loss, optimiser, schedule)
         running += float(loss.detach())
         if (step + 1) % 50 == 0:
             print(f"step {step + 1}/{steps} loss {running / 50:.3f} {time.time() - started:.0f} s", flush=True)
             running = 0.0
-    tensors = {n: model.get_parameter(n).detach().half().contiguous() for n in trained}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_file(
-        tensors, str(out), metadata={"trained": f"layers {train_from}-5, pooler, classifier", "license": "CC BY-SA 4.0"}
+    save_trained(
+        model, trained, out, {"trained": f"layers {train_from}-5, pooler, classifier", "license": "CC BY-SA 4.0"}
     )
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(groups)} groups)")
 
