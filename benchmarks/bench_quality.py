@@ -44,9 +44,10 @@ import numpy as np
 import squad_data
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
 
+from bot.answer_check import CHECKED_QUOTES, check_features
 from bot.lexicon import canon
 from bot.pipeline import QuestionAnswerer
-from bot.scoring import FEATURES, CandidatePool, answerability_features
+from bot.scoring import FEATURES, CandidatePool
 from indexing.settings import Settings, bundled_model_path
 from indexing.sparse import tokenize
 from indexing.store import SENTENCES, Store
@@ -163,7 +164,7 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
     """Run one question through the pipeline; the row of metrics (and a dump record for fit_quality.py)."""
     text = " ".join(q["question"].split())
     started = time.perf_counter()
-    raw = col.qa.run_raw(text, include_outputs_from={"retriever", "embedder"}, as_of=q.get("question_date"))
+    raw = col.qa.run_raw(text, include_outputs_from={"retriever", "embedder", "selector"}, as_of=q.get("question_date"))
     latency = (time.perf_counter() - started) * 1000
     answer = raw["generator"]["answer"]
     answers = q.get("answers") or []
@@ -245,12 +246,23 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
                 "y": np.array([contains_answer(c.text, answers) for c in pool.candidates], dtype=bool),
                 "gold": np.array([c.article_id in gold_ids for c in pool.candidates], dtype=bool),
                 "words": np.array([len(c.text.split()) for c in pool.candidates], dtype=np.int32),
-                "ans": answerability_features(text, ranked, stats.df, stats.idf),
+                "ans": full_evidence(col, text, raw["selector"]),
                 "quote_scores": [x.score for x in quotes],
                 "quote_has": [contains_answer(x.text, answers) for x in quotes],
             }
         )
     return row
+
+
+def full_evidence(col: Collection, question: str, selector: dict) -> dict[str, float]:
+    """The selector's answerability evidence, with the answer checker's logits on all of the first quotes even
+    where the pipeline stopped reading once the decision was made (a fit needs the real values)."""
+    evidence = dict(selector["evidence"])
+    checker = col.qa.pipeline.get_component("selector")._checker
+    if "check_read" in evidence and checker is not None:
+        texts = [d.quote.text for d in selector["drafts"][:CHECKED_QUOTES]]
+        evidence |= check_features(checker.scores(question, texts).tolist())
+    return evidence
 
 
 def summarise(rows: list[dict]) -> dict:

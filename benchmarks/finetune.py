@@ -1,4 +1,4 @@
-"""What the fine-tuning scripts share (train_reranker.py, train_answer_pointer.py, probe_answerability.py): AdamW
+"""What the fine-tuning scripts share (train_reranker.py, train_answer_pointer.py, train_answer_check.py): AdamW
 over the trained tensors with a linear warm-up and decay, one clipped update, and saving only the trained tensors
 in fp16 (the frozen ones are the bundled model's, so they need not ship)."""
 

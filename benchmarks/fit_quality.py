@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot import scoring
 from bot.scoring import ANSWERABILITY_FEATURES, SentenceCandidate, answerability_features, confidence
 
+CHECK_FEATURES = list(scoring.CHECK_TERMS)
 NO_BONUS = ("long",)  # features whose weight may not be positive: length never earns a bonus
 
 
@@ -188,11 +189,14 @@ def rebuild(record: dict, features: list[str], weights: dict[str, float]) -> dic
     return answerability_features(record["question"], ranked, record["df"], lambda t: idf.get(t, idf["\x00"]))
 
 
-def cmd_answerability(records: list[dict], max_decline: dict[str, float]) -> None:
+def cmd_answerability(records: list[dict], max_decline: dict[str, float], max_flag: float = 0.04) -> None:
     """Fit on the tuning halves: answerable (squad, news) against every off-collection set, each set weighted
     equally; the threshold is the highest one that declines at most `max_decline` of each answerable set's
-    tuning half. Reports every set's held-out half."""
-    names = ANSWERABILITY_FEATURES
+    tuning half, the tentative threshold the highest round one that flags at most `max_flag` of each (answered,
+    but shown as the closest passages). Reports every set's held-out half. Records dumped with ANSWER_CHECK on
+    fit the checked model (the answer checker's logits as two more features)."""
+    checked = [n for n in CHECK_FEATURES if any(n in r["ans"] for r in records)]
+    names = ANSWERABILITY_FEATURES + checked
 
     def matrix(rs: list[dict]) -> np.ndarray:
         return np.array([[r["ans"].get(n, 0.0) for n in names] for r in rs], dtype=np.float64)
@@ -215,6 +219,11 @@ def cmd_answerability(records: list[dict], max_decline: dict[str, float]) -> Non
         if len(p):
             threshold = min(threshold, float(p[int(np.floor(limit * len(p)))]))
     threshold = float(np.floor(threshold * 1000) / 1000)
+    tentative = threshold
+    for t in np.arange(0.05, 0.51, 0.01):
+        flagged = [((p >= threshold) & (p < t)).mean() for s in max_decline for p in [probs(by(fit, (s,), None))]]
+        if max(flagged) <= max_flag:
+            tentative = round(float(t), 2)
     report = {}
     for half in ("tuning", "heldout"):
         for s in sorted({r["set"] for r in records}):
@@ -223,9 +232,10 @@ def cmd_answerability(records: list[dict], max_decline: dict[str, float]) -> Non
                 continue
             p = np.array([probs([r])[0] if r["ans"] else 0.0 for r in rs])
             report[f"{s} {half}"] = round(float((p < threshold).mean()), 4)
+            report[f"{s} {half} flagged"] = round(float(((p >= threshold) & (p < tentative)).mean()), 4)
     print(json.dumps({"declined": report}, indent=2), file=sys.stderr)
     weights = {n: round(float(v), 3) for n, v in zip(names, w, strict=True)}
-    print(json.dumps({"weights": weights, "bias": round(b, 3), "threshold": threshold}, indent=2))
+    print(json.dumps({"weights": weights, "bias": round(b, 3), "threshold": threshold, "tentative": tentative}))
 
 
 def cmd_floor(records: list[dict]) -> None:
@@ -264,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--news-weight", type=float, default=20.0, help="weight of a news question in the ranker fit")
     parser.add_argument("--max-decline-squad", type=float, default=0.015)
     parser.add_argument("--max-decline-news", type=float, default=0.04)
+    parser.add_argument(
+        "--exclude", type=Path, help="a training file (JSON list of {question}) whose questions every fit leaves out"
+    )
     args = parser.parse_args(argv)
     records: list[dict] = []
     features: list[str] = []
@@ -274,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{path}: dumped with other features")
         records.extend(data["records"])
         features = data["features"]
+    if args.exclude:  # e.g. the answer checker's training questions: its logits on them are not a fair sample
+        seen = {" ".join(g["question"].split()) for g in json.loads(args.exclude.read_text(encoding="utf-8"))}
+        records = [r for r in records if r["question"] not in seen or r["half"] != "tuning"]
     if args.ranker:
         from bot.scoring import WEIGHTS
 
@@ -281,8 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         cmd_ranker(records, features, args.news_weight, WEIGHTS, free)
     if args.answerability:
         weights = json.loads(args.weights.read_text())["weights"] if args.weights else scoring.WEIGHTS
-        for r in records:
-            r["ans"] = rebuild(r, features, weights) or r["ans"]
+        for r in records:  # the checker's logits (ANSWER_CHECK on) come from the dump as they are
+            checks = {k: v for k, v in r["ans"].items() if k in CHECK_FEATURES}
+            r["ans"] = (rebuild(r, features, weights) or r["ans"]) | checks
         cmd_answerability(records, {"squad": args.max_decline_squad, "news": args.max_decline_news})
     if args.floor:
         cmd_floor(records)

@@ -30,6 +30,8 @@ from bot.components.quote_verifier import QuoteVerifier
 from bot.components.resources import StoreResources
 from bot.components.retriever import HybridRetriever
 from bot.dates import parse_day
+from bot.finetuned import disabled
+from bot.scoring import CHECKED, SCORES_ONLY
 from bot.types import Answer, ArticleRef, EmptyCollectionError, Passage, QuestionError
 from indexing.embedding import Embedder
 from indexing.settings import Settings
@@ -77,14 +79,14 @@ def build_pipeline(
             reranker=settings.reranker,
             rerank_top_k=settings.rerank_top_k,
             answer_pointer=settings.answer_pointer,
+            answer_check=settings.answer_check,
+            decide_at=decline_thresholds(settings),
             device=settings.embedding_device,
             threads=settings.question_threads,
         ),
     )
     pipeline.add_component("verifier", QuoteVerifier(params))
-    pipeline.add_component(
-        "composer", AnswerComposer(settings.abstain_threshold, tentative_threshold=settings.tentative_threshold)
-    )
+    pipeline.add_component("composer", composer_for(settings))
     pipeline.add_component(
         "generator",
         QuoteAnswerGenerator(base_url=settings.llm_base_url, model=settings.llm_model, timeout=settings.llm_timeout),
@@ -105,6 +107,20 @@ def build_pipeline(
     pipeline.connect("composer.answer", "generator.answer")
     share_resources(pipeline, resources or StoreResources(settings, store))
     return pipeline
+
+
+def decline_thresholds(settings: Settings) -> tuple[float, float]:
+    """(abstain, tentative) of the answerability model in use (ANSWER_CHECK on or off), unless
+    ABSTAIN_THRESHOLD / TENTATIVE_THRESHOLD say otherwise."""
+    model = SCORES_ONLY if disabled(settings.answer_check) else CHECKED
+    abstain, tentative = settings.abstain_threshold, settings.tentative_threshold
+    return (model.abstain if abstain is None else abstain, model.tentative if tentative is None else tentative)
+
+
+def composer_for(settings: Settings) -> AnswerComposer:
+    """The composer with the decline thresholds of `decline_thresholds`."""
+    abstain, tentative = decline_thresholds(settings)
+    return AnswerComposer(abstain, tentative_threshold=tentative)
 
 
 def newest_words(text: str, limit: int) -> str:

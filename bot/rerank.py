@@ -32,13 +32,13 @@ MAX_TOKENS = 96  # question + sentence, as trained; longer sentences are cut
 class CrossScorer:
     """One loaded cross-encoder: `scores(question, texts)` gives a relevance logit per text."""
 
-    def __init__(self, spec: str = BUNDLED, device: str = "cpu") -> None:
+    def __init__(self, spec: str = BUNDLED, device: str = "cpu", weights: Path = BUNDLED_WEIGHTS) -> None:
         import torch
         from transformers import AutoModelForSequenceClassification
 
         self.spec = spec
         self.tokenizer, self.model = load_finetuned(
-            spec, AutoModelForSequenceClassification, BUNDLED_WEIGHTS, device, num_labels=1
+            spec, AutoModelForSequenceClassification, weights, device, num_labels=1
         )
         self.device = device
         self._tokenize = threading.Lock()  # a fast tokenizer's truncation state is not thread-safe

@@ -547,12 +547,58 @@ def f_type(c: SentenceCandidate) -> float:
     return c.features.get("type_match", 0.0)
 
 
-def answerability(features: dict[str, float]) -> float:
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """A logistic model "is this question answered by the collection?" and the thresholds calibrated for it:
+    under `abstain` the bot declines, under `tentative` it shows the quotes as the closest passages."""
+
+    weights: dict[str, float]
+    bias: float
+    abstain: float
+    tentative: float
+
+    def __call__(self, features: dict[str, float]) -> float:
+        """Probability-like score in [0, 1] that the question is answered (0 without candidates)."""
+        return sigmoid(self.logit(features)) if features else 0.0
+
+    def logit(self, features: dict[str, float], skip: tuple[str, ...] = ()) -> float:
+        """The log-odds, leaving out the `skip` terms."""
+        return self.bias + sum(w * features.get(n, 0.0) for n, w in self.weights.items() if n not in skip)
+
+
+CHECK_TERMS = ("check_best", "check_first")  # bot/answer_check.check_features
+SCORES_ONLY = AnswerabilityModel(
+    ANSWERABILITY_WEIGHTS, ANSWERABILITY_BIAS, DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_TENTATIVE_THRESHOLD
+)
+# With ANSWER_CHECK on (the default): the same evidence plus the answer checker's logits (bot/answer_check.py),
+# refitted the same way on the tuning halves minus the checker's own training questions; the abstain threshold
+# declines 1.4 % of that SQuAD tuning sample (1 % of news), the tentative one flags at most 4 % of each
+# (docs/quality.md, round 9).
+CHECKED = AnswerabilityModel(
+    {
+        "maxconf": 4.234,
+        "cos": 0.327,
+        "win_cos": 5.404,
+        "title": 4.671,
+        "art": 2.71,
+        "margin": 0.094,
+        "missing": -2.142,
+        "unm1": -1.159,
+        "ent_best": 0.614,
+        "art_cov_best": 0.455,
+        "ent_win": 1.39,
+        "check_best": 0.357,
+        "check_first": 0.025,
+    },
+    bias=-9.642,
+    abstain=0.049,
+    tentative=0.14,
+)
+
+
+def answerability(features: dict[str, float], model: AnswerabilityModel = SCORES_ONLY) -> float:
     """Probability-like score in [0, 1] that the question is answered (0 without candidates)."""
-    if not features:
-        return 0.0
-    z = ANSWERABILITY_BIAS + sum(w * features.get(name, 0.0) for name, w in ANSWERABILITY_WEIGHTS.items())
-    return sigmoid(z)
+    return model(features)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def _parse_ids(value: object) -> list[int]:
     return ids
 
 
-RERANKER_OFF = frozenset({"", "off", "none", "0", "false"})  # RERANKER / ANSWER_POINTER spellings for "off"
+RERANKER_OFF = frozenset({"", "off", "none", "0", "false"})  # RERANKER / ANSWER_POINTER / ANSWER_CHECK "off"
 
 
 class Settings(BaseSettings):
@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # shipped reader, fine-tuned all-MiniLM-L6-v2), "off" (the lexical piece model) or an extractive-QA model's
     # folder / hub name
     answer_pointer: str = "bundled"
+    # reads the question with its first three quotes to judge whether they answer it at all (bot/answer_check.py),
+    # evidence for declining beside the lexical and dense scores: "bundled" (the shipped cross-encoder, fine-tuned
+    # all-MiniLM-L6-v2), "off" (decline from the scores alone) or a sequence-classification model's folder / hub name
+    answer_check: str = "bundled"
 
     # Indexing
     articles_dir: Path = Path("./data/articles")
@@ -157,7 +161,7 @@ class Settings(BaseSettings):
     def _model(cls, value: object) -> object:
         return bundled_model_path() if value in (None, "") else value
 
-    @field_validator("reranker", "answer_pointer", mode="before")
+    @field_validator("reranker", "answer_pointer", "answer_check", mode="before")
     @classmethod
     def _finetuned(cls, value: object, info: ValidationInfo) -> object:
         """off / bundled / a model folder / a hub name (owner/name): a typo fails here, not at the first question.

@@ -46,6 +46,7 @@ def test_environment_and_dotenv(make_settings, tmp_path: Path, monkeypatch: pyte
         ("CHUNK_OVERLAP", "9", "CHUNK_OVERLAP"),
         ("RERANKER", "bundeld", "RERANKER"),
         ("ANSWER_POINTER", "bundeld", "ANSWER_POINTER"),
+        ("ANSWER_CHECK", "bundeld", "ANSWER_CHECK"),
     ],
 )
 def test_wrong_value_stops_with_one_line(

@@ -20,7 +20,8 @@ from bot.types import Answer, ArticleRef, Quote
 @component
 class AnswerComposer:
     """Abstains when the question's answerability (`bot.scoring.answerability`, 0-1, computed by the selector
-    and passed in as `confidence`) is under `abstain_threshold` (None: the calibrated default), and marks the answer
+    and passed in as `confidence`) is under `abstain_threshold` (None: the scores-only model's calibrated default;
+    `bot.pipeline.composer_for` passes the thresholds of the model in use), and marks the answer
     `tentative` when it is under `tentative_threshold` (same default rule): weak evidence is shown as the closest
     passages, not as an answer; so is an answer whose first quote's article predates the time the question asks
     about (`dates`, from the selector: `bot.dates.predates`). Later quotes

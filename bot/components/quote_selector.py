@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
+from bot.answer_check import CHECKED_QUOTES, load_answer_checker, read_until_settled
 from bot.answer_text import LONG_WORDS, lead_span, window_span
 from bot.components.embedder import torch_threads
 from bot.dates import QuestionDates, question_dates
@@ -15,8 +17,12 @@ from bot.finetuned import disabled
 from bot.pointer import AnswerPointer, load_pointer
 from bot.rerank import load_cross_scorer
 from bot.scoring import (
+    CHECK_TERMS,
+    CHECKED,
     CROSS_WEIGHT,
+    SCORES_ONLY,
     WEIGHTS,
+    AnswerabilityModel,
     CandidatePool,
     QuoteDraft,
     SentenceCandidate,
@@ -57,6 +63,8 @@ class QuoteSelector(StoreUser):
         rerank_within: float = 4.0,
         cross_weight: float = CROSS_WEIGHT,
         answer_pointer: str | None = None,
+        answer_check: str | None = None,
+        decide_at: tuple[float, float] | None = None,
         device: str = "cpu",
         threads: int = 1,
     ) -> None:
@@ -70,17 +78,22 @@ class QuoteSelector(StoreUser):
         self.rerank_within = rerank_within
         self.cross_weight = cross_weight
         self.answer_pointer = None if disabled(answer_pointer) else answer_pointer
+        self.answer_check = None if disabled(answer_check) else answer_check
+        self.decide_at = tuple(decide_at) if decide_at else None  # (abstain, tentative): the composer's thresholds
         self.device = device
         self.threads = threads
         self._store = None
         self._cross = None
         self._pointer = None
+        self._checker = None
 
     def warm_up(self) -> None:
         if self.reranker is not None and self._cross is None:
             self._cross = load_cross_scorer(self.reranker, self.device)
         if self.answer_pointer is not None and self._pointer is None:
             self._pointer = load_pointer(self.answer_pointer, self.device)
+        if self.answer_check is not None and self._checker is None:
+            self._checker = load_answer_checker(self.answer_check, self.device)
 
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
@@ -95,6 +108,8 @@ class QuoteSelector(StoreUser):
             rerank_within=self.rerank_within,
             cross_weight=self.cross_weight,
             answer_pointer=self.answer_pointer,
+            answer_check=self.answer_check,
+            decide_at=self.decide_at,
             device=self.device,
             threads=self.threads,
         )
@@ -146,7 +161,13 @@ class QuoteSelector(StoreUser):
             c.score = score
         return head + ranked[len(slots) :]
 
-    @component.output_types(drafts=list[QuoteDraft], confidence=float, closest=list[ArticleRef], dates=QuestionDates)
+    @component.output_types(
+        drafts=list[QuoteDraft],
+        confidence=float,
+        evidence=dict[str, float],
+        closest=list[ArticleRef],
+        dates=QuestionDates,
+    )
     def run(
         self,
         question: str,
@@ -171,9 +192,26 @@ class QuoteSelector(StoreUser):
             if len(closest) == 3:
                 break
         # the abstain decision's score: the calibrated answerability of the question (bot.scoring)
-        features = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
-        confidence = answerability(features)
-        return {"drafts": drafts, "confidence": confidence, "closest": closest, "dates": dates}
+        evidence = answerability_features(question, ranked, stats.df, stats.idf, context) if drafts else {}
+        model = CHECKED if self.answer_check is not None else SCORES_ONLY
+        if evidence and self.answer_check is not None:
+            evidence |= self.check(question, drafts, model.logit(evidence, skip=CHECK_TERMS), model)
+        confidence = answerability(evidence, model)
+        return {"drafts": drafts, "confidence": confidence, "evidence": evidence, "closest": closest, "dates": dates}
+
+    def check(self, question: str, drafts: list[QuoteDraft], base: float, model: AnswerabilityModel) -> dict:
+        """The answer checker's evidence (bot/answer_check.py) on the first quotes a reader sees, read only while
+        it can change the decision (`base`: the model's log-odds without it)."""
+        abstain, tentative = self.decide_at or (model.abstain, model.tentative)
+        cuts = tuple(math.log(p / (1 - p)) for p in (abstain, tentative) if 0 < p < 1)
+        self.warm_up()
+
+        def score(text: str) -> float:
+            with torch_threads(self.threads):
+                return float(self._checker.scores(question, [text])[0])
+
+        texts = [d.quote.text for d in drafts[:CHECKED_QUOTES]]
+        return read_until_settled(score, texts, base, model.weights, cuts)
 
     def select(self, ranked: list[SentenceCandidate], limit: int, question: str = "", weight=None) -> list[QuoteDraft]:
         """Up to `limit` quote drafts from scored candidates (`ranked`: best first), greedily; with the

@@ -1,20 +1,23 @@
-"""Probe: does a cross-encoder trained on off-collection negatives tell answerable questions from the rest?
+"""Train the answer checker (bot/answer_check.py) and measure it as evidence for declining.
 
 Round 7's reranker learnt to tell the answering sentence from others of the same article; as evidence that the
-articles answer at all it moved little. This probe trains the same model further (pointwise, binary) with the
+articles answer at all it moved little. The checker is that model trained further (pointwise, binary) with the
 negatives an off-collection question meets: the first three quotes the pipeline finds for a tuning-half SQuAD
-question in the store of the odd-numbered articles (which cannot hold its answer), beside three same-article
-negatives and the answer sentence. It then measures, on questions it was not trained on, how many off-collection
-questions a logistic model of (answerability confidence, best and first logit) declines when 2 % of the held-out
-SQuAD half is declined. Nothing here changes the bot; docs/quality.md (round 8) has the figures.
+question in two stores that cannot answer it (the odd-numbered SQuAD articles and the news dev collection),
+beside three same-article negatives and the answer sentence. `eval` measures, on questions it was not trained on,
+how many off-collection questions a logistic model of (answerability confidence, best and first logit) declines
+when 2 % of the held-out SQuAD half is declined (docs/quality.md rounds 8 and 9). The shipped thresholds are
+fitted by fit_quality.py --answerability on a bench_quality.py dump instead.
 
-    python benchmarks/probe_answerability.py data  --stores /tmp/quality2 --work /tmp/probe   # ~12 min
-    python benchmarks/probe_answerability.py train --work /tmp/probe                         # ~15 min
-    python benchmarks/probe_answerability.py eval  --work /tmp/probe                         # ~2 min
+    python benchmarks/train_answer_check.py data     --stores /tmp/quality2 --work /tmp/check   # ~25 min
+    python benchmarks/train_answer_check.py train    --work /tmp/check                          # ~16 min
+    cp /tmp/check/checker.safetensors bot/models/minilm-l6-answer-check-top3.safetensors
+    python benchmarks/train_answer_check.py evaldata --stores /tmp/quality2 --work /tmp/check   # ~5 min
+    python benchmarks/train_answer_check.py eval     --work /tmp/check                          # ~2 min
 
-The logistic model is fitted on the even halves (SQuAD tuning questions, even-numbered news, news-on-SQuAD and
-written unanswerable questions); the figures are on the odd halves. Its threshold is set on the held-out SQuAD
-half itself, so the decline rates compare signals at one operating point; they are not a deployable setting.
+The logistic model of `eval` is fitted on the even halves (SQuAD tuning questions, even-numbered news,
+news-on-SQuAD and written unanswerable questions); the figures are on the odd halves. Its threshold is set on the
+held-out SQuAD half itself, so the decline rates compare signals at one operating point, not a deployable setting.
 """
 
 from __future__ import annotations
@@ -52,27 +55,38 @@ def first_quotes(col: Collection, question: str, as_of: str | None = None) -> di
     return {"conf": selector["confidence"], "texts": [d.quote.text for d in selector["drafts"][:3]]}
 
 
-def build(stores: Path, work: Path, n_train: int = 3000, seed: int = 11) -> None:
-    """Training groups (tuning-half questions asked of the odd store) and the evaluation records."""
+def open_collection(stores: Path, name: str, embedder) -> Collection:
+    """One benchmark store: `news`, `squad`, `squad-even` or `squad-odd`."""
+    if name == "news":
+        return Collection("news", stores / "news", "news", news_data.load_articles(news_data.DEFAULT_NEWS), embedder)
+    articles = squad_data.load_articles(squad_data.DEFAULT_EVAL)
+    chosen = {"squad": articles, "squad-even": articles[0::2], "squad-odd": articles[1::2]}[name]
+    return Collection(name, stores / name, "squad", chosen, embedder)
+
+
+def build_training(stores: Path, work: Path, n_train: int = 3000) -> None:
+    """Training groups: each tuning-half SQuAD question with its answer sentence, three same-article negatives and
+    the first three quotes the pipeline finds for it in two stores that cannot answer it (the odd-numbered SQuAD
+    articles and the news dev collection): what an off-collection question's best quotes look like."""
+    embedder = CachedEmbedder(bundled_model_path(), DEFAULT_CACHE)
+    groups = [
+        {"question": g["question"], "pos": g["texts"][0], "same": g["texts"][1:4]}
+        for g in training_groups(squad_data.DEFAULT_EVAL)[:n_train]
+    ]
+    for store, key in (("squad-odd", "off"), ("news", "off_news")):
+        col = open_collection(stores, store, embedder)
+        for g in groups:
+            g[key] = first_quotes(col, g["question"])["texts"]
+        col.close()
+        print(f"{store}: {len(groups)} questions", file=sys.stderr, flush=True)
+    (work / "train.json").write_text(json.dumps(groups), encoding="utf-8")
+
+
+def build_eval(stores: Path, work: Path, seed: int = 11) -> None:
+    """Evaluation records: the answerability confidence and first three quotes of questions of every set."""
     embedder = CachedEmbedder(bundled_model_path(), DEFAULT_CACHE)
     articles = squad_data.load_articles(squad_data.DEFAULT_EVAL)
     order = {a.article_id: i for i, a in enumerate(articles)}
-    news_articles = news_data.load_articles(news_data.DEFAULT_NEWS)
-
-    def open_col(name: str) -> Collection:
-        if name == "news":
-            return Collection("news", stores / "news", "news", news_articles, embedder)
-        chosen = {"squad": articles, "squad-even": articles[0::2], "squad-odd": articles[1::2]}[name]
-        return Collection(name, stores / name, "squad", chosen, embedder)
-
-    col = open_col("squad-odd")
-    groups = []
-    for g in training_groups(squad_data.DEFAULT_EVAL)[:n_train]:
-        off = first_quotes(col, g["question"])["texts"]
-        groups.append({"question": g["question"], "pos": g["texts"][0], "same": g["texts"][1:4], "off": off})
-    col.close()
-    (work / "train.json").write_text(json.dumps(groups), encoding="utf-8")
-
     rng = random.Random(seed)
     squad_qs = squad_data.load_questions(squad_data.DEFAULT_EVAL)
     odd = rng.sample([q for q in squad_qs if order[q["article_id"]] % 2], 400)
@@ -89,7 +103,7 @@ def build(stores: Path, work: Path, n_train: int = 3000, seed: int = 11) -> None
     ]
     records = []
     for name, store, questions in plan:
-        col = open_col(store)
+        col = open_collection(stores, store, embedder)
         for question, as_of, half in questions:
             records.append({"set": name, "half": half, "question": question, **first_quotes(col, question, as_of)})
         col.close()
@@ -125,7 +139,7 @@ def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
         pairs = [
             (g["question"], text, label)
             for g in groups[step * per_step : (step + 1) * per_step]
-            for text, label in [(g["pos"], 1.0)] + [(t, 0.0) for t in g["same"] + g["off"]]
+            for text, label in [(g["pos"], 1.0)] + [(t, 0.0) for t in negatives(g)]
         ]
         encoded = tokenizer(
             [p[0] for p in pairs], [p[1] for p in pairs], truncation="only_second", max_length=96, padding=True,
@@ -133,12 +147,17 @@ def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
         )  # fmt: skip
         labels = torch.tensor([p[2] for p in pairs])
         logits = model(**encoded).logits.squeeze(-1)
-        weight = 1.0 + 2.0 * labels  # one answer sentence per six negatives
+        weight = 1.0 + (len(pairs) / per_step / 2 - 1) * labels  # the answer sentence weighs half its negatives
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, weight=weight)
         update(model, loss, optimiser, schedule)
         if (step + 1) % 50 == 0:
             print(f"step {step + 1}/{steps} loss {loss.item():.3f} {time.time() - started:.0f} s", flush=True)
     save_trained(model, trained, work / "checker.safetensors")
+
+
+def negatives(group: dict) -> list[str]:
+    """A training group's negatives: same-article sentences and off-collection quotes."""
+    return group["same"] + group["off"] + group.get("off_news", [])
 
 
 def logits(records: list[dict], weights: Path, key: str) -> None:
@@ -200,13 +219,15 @@ def evaluate(work: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["data", "train", "eval"])
+    parser.add_argument("step", choices=["data", "evaldata", "train", "eval"])
     parser.add_argument("--stores", type=Path, default=Path("/tmp/quality"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/probe"))
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.step == "data":
-        build(args.stores, args.work)
+        build_training(args.stores, args.work)
+    elif args.step == "evaldata":
+        build_eval(args.stores, args.work)
     elif args.step == "train":
         train(args.work)
     else:
