@@ -43,16 +43,18 @@ from finetune import optimiser_for, save_trained, update
 from train_reranker import training_groups
 
 from bot.rerank import BUNDLED_WEIGHTS
+from bot.scoring import SCORES_ONLY
 from indexing.settings import bundled_model_path
 
 OFF_SETS = ("news_on_squad", "unanswerable", "squad_cross", "squad_on_news")
 
 
 def first_quotes(col: Collection, question: str, as_of: str | None = None) -> dict:
-    """The pipeline's answerability confidence and its first three quote drafts for `question`."""
+    """The scores-only answerability confidence (without the checker, whatever ANSWER_CHECK says) and the first
+    three quote drafts for `question`."""
     raw = col.qa.run_raw(" ".join(question.split()), include_outputs_from={"selector"}, as_of=as_of)
     selector = raw["selector"]
-    return {"conf": selector["confidence"], "texts": [d.quote.text for d in selector["drafts"][:3]]}
+    return {"conf": SCORES_ONLY(selector["evidence"]), "texts": [d.quote.text for d in selector["drafts"][:3]]}
 
 
 def open_collection(stores: Path, name: str, embedder) -> Collection:
