@@ -44,7 +44,7 @@ import numpy as np
 import squad_data
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
 
-from bot.answer_check import CHECKED_QUOTES, check_features
+from bot.answer_check import CHECKED_QUOTES, check_features, load_answer_checker
 from bot.lexicon import canon
 from bot.pipeline import QuestionAnswerer
 from bot.scoring import FEATURES, CandidatePool
@@ -258,9 +258,9 @@ def full_evidence(col: Collection, question: str, selector: dict) -> dict[str, f
     """The selector's answerability evidence, with the answer checker's logits on all of the first quotes even
     where the pipeline stopped reading once the decision was made (a fit needs the real values)."""
     evidence = dict(selector["evidence"])
-    checker = col.qa.pipeline.get_component("selector")._checker
-    if "check_read" in evidence and checker is not None:
+    if "check_read" in evidence:
         texts = [d.quote.text for d in selector["drafts"][:CHECKED_QUOTES]]
+        checker = load_answer_checker(col.settings.answer_check)  # the pipeline's own (process-wide) checker
         evidence |= check_features(checker.scores(question, texts).tolist())
     return evidence
 

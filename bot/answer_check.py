@@ -37,8 +37,13 @@ def check_features(logits: list[float]) -> dict[str, float]:
     first one (the quote shown first), each kept to LOGIT_RANGE."""
     if not logits:
         return {}
-    kept = [min(max(float(z), LOGIT_RANGE[0]), LOGIT_RANGE[1]) for z in logits]
+    kept = [bounded(z) for z in logits]
     return {"check_best": max(kept), "check_first": kept[0]}
+
+
+def bounded(logit: float) -> float:
+    """`logit` kept to LOGIT_RANGE."""
+    return min(max(float(logit), LOGIT_RANGE[0]), LOGIT_RANGE[1])
 
 
 def read_until_settled(
@@ -63,5 +68,5 @@ def read_until_settled(
         settled = sum(z_lo >= c for c in cuts) == sum(z_hi >= c for c in cuts)
         if settled or len(read) == len(texts):
             break
-        read.append(min(max(float(score(texts[len(read)])), lo), hi))
+        read.append(bounded(score(texts[len(read)])))
     return {"check_best": max(read, default=lo), "check_first": read[0] if read else lo, "check_read": len(read)}
