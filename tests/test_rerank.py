@@ -12,7 +12,7 @@ from fixtures.support import shared_index
 from bot.components.quote_selector import QuoteSelector
 from bot.finetuned import disabled, overlay
 from bot.pipeline import QuestionAnswerer, load_pipeline
-from bot.rerank import BUNDLED, BUNDLED_WEIGHTS, CrossScorer, load_cross_scorer
+from bot.rerank import BUNDLED, CrossScorer, load_cross_scorer
 from tests.test_scoring import candidate
 
 QUESTION = "How much did the harbour bridge repairs cost?"
@@ -24,11 +24,6 @@ OFF_TOPIC = "The glacier started retreating in 1850, at the end of the Little Ic
 @pytest.fixture(scope="module")
 def scorer() -> CrossScorer:
     return load_cross_scorer(BUNDLED)
-
-
-def test_bundled_weights_ship_with_the_package() -> None:
-    assert BUNDLED_WEIGHTS.is_file()
-    assert BUNDLED_WEIGHTS.stat().st_size < 16_000_000  # three layers in fp16, not a whole model
 
 
 def test_the_answering_sentence_outscores_one_that_restates_the_question(scorer: CrossScorer) -> None:
