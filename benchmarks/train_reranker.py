@@ -1,21 +1,24 @@
 """Train the bundled reranker (bot/models/minilm-l6-qnli-top3.safetensors): all-MiniLM-L6-v2's top three layers,
-pooler and a one-logit head, fine-tuned as a cross-encoder on the SQuAD v1.1 dev set's tuning half only.
+pooler and a one-logit head, fine-tuned as a cross-encoder on the SQuAD v1.1 dev set's tuning half and, since
+round 10, on news questions the news dev set never sees (benchmarks/news_train.py).
 
-Each training group is one question of an even-numbered article (the tuning half of bench_quality.py): its answer
-sentence, the six sentences of the same article that share the most question terms without holding the answer,
-and two more at random; a softmax over the group's nine logits (the answer first) is the loss. The embedding
-layer and the lower three transformer layers stay frozen (they are the bundled embedding model's, so only the
-trained tensors ship: 11 MB in fp16). One epoch took 29 minutes on the 2-core development machine.
+Each training group is one question: its answer sentence, the six sentences of its article (news: its pages)
+that share the most question terms without holding the answer, and two more at random; a softmax over the
+group's nine logits (the answer first) is the loss. The embedding layer and the lower three transformer layers
+stay frozen (they are the bundled embedding model's, so only the trained tensors ship: 11 MB in fp16).
 
-    python benchmarks/train_reranker.py                       # writes bot/models/minilm-l6-qnli-top3.safetensors
-    python benchmarks/train_reranker.py --out /tmp/ce.safetensors --train-from 4
+    python benchmarks/train_reranker.py                       # round 7: SQuAD tuning half, one epoch, 29 min
+    python benchmarks/news_train.py /tmp/news-all/groups.json # round 10: 1,198 clean news groups (5 min)
+    python benchmarks/train_reranker.py --start bot/models/minilm-l6-qnli-top3.safetensors \
+        --news /tmp/news-all/groups.json --squad-groups 1500 --lr 4e-5   # round 7's, trained further: 13 min
 
-Then compare with `RERANKER=off` in one run of bench_quality.py (docs/quality.md, round 7).
+Then compare with the previous weights in the same conditions (bench_quality.py, docs/quality.md rounds 7, 10).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import sys
@@ -29,6 +32,7 @@ import squad_data
 from bench_quality import contains_answer, same_sentence
 from finetune import optimiser_for, save_trained, update
 
+from bot.finetuned import overlay
 from bot.lexicon import canon
 from bot.rerank import BUNDLED_WEIGHTS
 from indexing.prepare import prepare_article
@@ -68,8 +72,11 @@ def training_groups(root: Path, seed: int = 7) -> list[dict]:
     return groups
 
 
-def train(groups: list[dict], train_from: int, out: Path, per_step: int = 4, lr: float = 6e-5) -> None:
-    """One epoch of listwise training; writes the trained tensors (fp16 safetensors) to `out`."""
+def train(
+    groups: list[dict], train_from: int, out: Path, per_step: int = 4, lr: float = 6e-5, start: Path | None = None
+) -> None:
+    """One epoch of listwise training (from the bundled model, or from the tensors of `start` laid over it);
+    writes the trained tensors (fp16 safetensors) to `out`."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -78,6 +85,8 @@ def train(groups: list[dict], train_from: int, out: Path, per_step: int = 4, lr:
     base = bundled_model_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    if start is not None:
+        overlay(model, start)
     trained = []
     for name, param in model.named_parameters():
         param.requires_grad = (
@@ -121,10 +130,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval", type=Path, default=squad_data.DEFAULT_EVAL)
     parser.add_argument("--out", type=Path, default=BUNDLED_WEIGHTS)
     parser.add_argument("--train-from", type=int, default=3, help="first transformer layer trained (0-5)")
+    parser.add_argument("--news", type=Path, help="news groups (news_train.py's groups.json) to train on too")
+    parser.add_argument("--squad-groups", type=int, help="train on only this many SQuAD groups (a seeded sample)")
+    parser.add_argument("--start", type=Path, help="go on training these tensors (e.g. the bundled reranker's)")
+    parser.add_argument("--lr", type=float, default=6e-5)
     args = parser.parse_args(argv)
-    groups = training_groups(args.eval)
+    groups = training_groups(args.eval)[: args.squad_groups]
+    if args.news:
+        groups += json.loads(args.news.read_text(encoding="utf-8"))
+        random.Random(7).shuffle(groups)
     print(f"{len(groups)} training groups of {1 + HARD + EASY} sentences", flush=True)
-    train(groups, args.train_from, args.out)
+    train(groups, args.train_from, args.out, lr=args.lr, start=args.start)
 
 
 if __name__ == "__main__":

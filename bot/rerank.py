@@ -7,13 +7,13 @@ the sentence and was trained to tell whether the sentence holds the answer.
 
 The bundled reranker ("bundled") is the embedding model's own all-MiniLM-L6-v2 with its top three layers
 and a scoring head fine-tuned for that task (QNLI-style: question, answer sentence, hard negatives from the
-same article) on the tuning half of the SQuAD v1.1 dev set only (see docs/quality.md); those weights ship
-in `bot/models/` (fp16, CC BY-SA 4.0 like the data they were fitted on) and are laid over the bundled
+same article) on the tuning half of the SQuAD v1.1 dev set, then on news-quiz questions the news dev set never
+sees (see docs/quality.md, rounds 7 and 10); those weights ship
+in `bot/models/` (fp16, CC BY-SA 4.0 like the SQuAD data) and are laid over the bundled
 embedding model's lower layers, so nothing is downloaded. `RERANKER` may instead name any Hugging Face
 sequence-classification model with one output (a local folder, or a hub name with internet); the fused
 weight was fitted for the bundled one. It is off by default: on unseen questions it puts the answer in the first
-quote 1-3 points more often and in the first three 1 point less often, at about twice the latency (docs/quality.md,
-round 7).
+quote 2-3 points more often, at about twice the latency (docs/quality.md, round 10).
 """
 
 from __future__ import annotations
