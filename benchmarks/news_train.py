@@ -5,9 +5,9 @@ Build every answerable question once, in a temp folder (the texts are third-part
 
     python3 ../shared/eval/news-dev/build_news_dev.py <snapshot git dir> /tmp/news-all --questions 5000
 
-`training_groups` then gives, per clean question, the sentence of its own pages that holds the answer and
-shares the most of its terms, against its pages' sentences that share the most terms without the answer (the
-listwise groups train_reranker.py reads). The year 2022 is never read (the dev script skips it).
+`training_groups` then gives, per clean question, the sentence of its own pages that holds the answer (as
+written, where one does) and shares the most of its terms, against its pages' sentences that share the most
+terms without the answer (the listwise groups train_reranker.py reads). The year 2022 is never read (the dev script skips it).
 """
 
 from __future__ import annotations
