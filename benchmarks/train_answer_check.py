@@ -15,6 +15,13 @@ fitted by fit_quality.py --answerability on a bench_quality.py dump instead.
     python benchmarks/train_answer_check.py evaldata --stores /tmp/quality2 --work /tmp/check   # ~5 min
     python benchmarks/train_answer_check.py eval     --work /tmp/check                          # ~2 min
 
+Round 11 tried two more kinds of training data (not kept: no better at `eval`'s operating point, docs/quality.md):
+`news` appends news-quiz groups the news dev set never sees (news_train.py) with their quotes from the SQuAD store,
+and `train --swaps` adds, per group, the answer sentence against the question with one of its names swapped.
+
+    python benchmarks/train_answer_check.py news     --stores /tmp/quality2 --work /tmp/check   # ~2 min
+    python benchmarks/train_answer_check.py train    --work /tmp/check --swaps                  # ~22 min
+
 The logistic model of `eval` is fitted on the even halves (SQuAD tuning questions, even-numbered news,
 news-on-SQuAD and written unanswerable questions); the figures are on the odd halves. Its threshold is set on the
 held-out SQuAD half itself, so the decline rates compare signals at one operating point, not a deployable setting.
@@ -27,6 +34,7 @@ import json
 import math
 import pickle
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -84,6 +92,60 @@ def build_training(stores: Path, work: Path, n_train: int = 3000) -> None:
     (work / "train.json").write_text(json.dumps(groups), encoding="utf-8")
 
 
+def add_news(stores: Path, work: Path, groups_path: Path, all_dir: Path, hard: int = 4) -> None:
+    """Append news-quiz groups (news_train.py, questions the news dev set never sees) to work/train.json: the
+    answer sentence where it holds an answer as written (a loose "China" match is not a positive to learn from),
+    `hard` same-page negatives, and the first three quotes the whole SQuAD store finds for the question (what a news
+    question asked of another collection meets)."""
+    embedder = CachedEmbedder(bundled_model_path(), DEFAULT_CACHE)
+    answers = {q["question"]: q["answers"] for q in news_data.load_questions(all_dir)}
+    groups = answered_as_written(json.loads(groups_path.read_text(encoding="utf-8")), answers, hard)
+    col = open_collection(stores, "squad", embedder)
+    for g in groups:
+        g["off"] = first_quotes(col, g["question"])["texts"]
+    col.close()
+    path = work / "train.json"
+    existing = [g for g in json.loads(path.read_text(encoding="utf-8")) if not g.get("news")]
+    path.write_text(json.dumps(existing + [{**g, "news": True} for g in groups]), encoding="utf-8")
+    print(f"{len(groups)} news groups added to {len(existing)}", file=sys.stderr, flush=True)
+
+
+def answered_as_written(groups: list[dict], answers: dict[str, list[str]], hard: int) -> list[dict]:
+    """The listwise news groups whose first sentence holds an answer of four characters or more as written, as
+    (question, pos, `hard` same-page negatives)."""
+    kept = []
+    for g in groups:
+        exact = [a for a in answers.get(g["question"], []) if len(a.strip()) >= 4]
+        if any(re.search(rf"(?<!\w){re.escape(a)}(?!\w)", g["texts"][0]) for a in exact):
+            kept.append({"question": g["question"], "pos": g["texts"][0], "same": g["texts"][1 : 1 + hard]})
+    return kept
+
+
+_NAME = re.compile(r"(?<![\w'’])(?:[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*)*|\d[\d,.]*\d|\d)(?![\w'’])")
+
+
+def names(question: str) -> list[str]:
+    """The names and numbers of a question (runs of capitalised words, digit groups), not its first word."""
+    rest = question.split(" ", 1)[1] if " " in question else ""
+    return _NAME.findall(rest)
+
+
+def swapped(question: str, pos: str, pool: list[str], rng: random.Random) -> str | None:
+    """`question` with one of its names that the answer sentence also holds replaced by another question's name
+    of the same kind: the sentence still shares nearly every word with it but no longer answers it (what fools the
+    checker off the collection: "Who wrote the Harry Potter books?" against "… Beatrix Potter")."""
+    shared = [n for n in names(question) if n in pos]
+    if not shared:
+        return None
+    name = rng.choice(shared)
+
+    def kind(n: str) -> tuple[bool, int]:
+        return (True, len(n)) if n[0].isdigit() else (False, 0)  # a year for a year
+
+    others = [o for o in pool if kind(o) == kind(name) and o not in pos and o not in question]
+    return question.replace(name, rng.choice(others), 1) if others else None
+
+
 def build_eval(stores: Path, work: Path, seed: int = 11) -> None:
     """Evaluation records: the answerability confidence and first three quotes of questions of every set."""
     embedder = CachedEmbedder(bundled_model_path(), DEFAULT_CACHE)
@@ -114,7 +176,7 @@ def build_eval(stores: Path, work: Path, seed: int = 11) -> None:
         pickle.dump(records, handle)
 
 
-def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
+def train(work: Path, per_step: int = 4, lr: float = 4e-5, swaps: bool = False) -> None:
     """One epoch of weighted binary cross-entropy from the bundled reranker; writes work/checker.safetensors."""
     import torch
     from transformers import AutoModelForSequenceClassification
@@ -135,21 +197,19 @@ def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
             trained.append(name)
     steps = math.ceil(len(groups) / per_step)
     optimiser, schedule = optimiser_for(model, trained, lr, steps, warmup=50, floor=0.05)
+    pool = [n for g in groups for n in names(g["question"])] if swaps else []
+    rng = random.Random(3)
     model.train()
     started = time.time()
     for step in range(steps):
-        pairs = [
-            (g["question"], text, label)
-            for g in groups[step * per_step : (step + 1) * per_step]
-            for text, label in [(g["pos"], 1.0)] + [(t, 0.0) for t in negatives(g)]
-        ]
+        pairs = [p for g in groups[step * per_step : (step + 1) * per_step] for p in group_pairs(g, pool, rng)]
         encoded = tokenizer(
             [p[0] for p in pairs], [p[1] for p in pairs], truncation="only_second", max_length=96, padding=True,
             return_tensors="pt",
         )  # fmt: skip
         labels = torch.tensor([p[2] for p in pairs])
+        weight = torch.tensor([p[3] for p in pairs])
         logits = model(**encoded).logits.squeeze(-1)
-        weight = 1.0 + (len(pairs) / per_step / 2 - 1) * labels  # the answer sentence weighs half its negatives
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, weight=weight)
         update(model, loss, optimiser, schedule)
         if (step + 1) % 50 == 0:
@@ -160,6 +220,17 @@ def train(work: Path, per_step: int = 4, lr: float = 4e-5) -> None:
 def negatives(group: dict) -> list[str]:
     """A training group's negatives: same-article sentences and off-collection quotes."""
     return group["same"] + group["off"] + group.get("off_news", [])
+
+
+def group_pairs(group: dict, pool: list[str], rng: random.Random) -> list[tuple[str, str, float, float]]:
+    """(question, text, label, weight) of one group: the answer sentence weighs half its negatives; with a name
+    `pool`, the answer sentence against the question with one name swapped is one more negative."""
+    question = group["question"]
+    pairs = [(question, t, 0.0) for t in negatives(group)]
+    swap = swapped(question, group["pos"], pool, rng) if pool else None
+    if swap:
+        pairs.append((swap, group["pos"], 0.0))
+    return [(question, group["pos"], 1.0, len(pairs) / 2)] + [(*p, 1.0) for p in pairs]
 
 
 def logits(records: list[dict], weights: Path, key: str) -> None:
@@ -221,17 +292,22 @@ def evaluate(work: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["data", "evaldata", "train", "eval"])
+    parser.add_argument("step", choices=["data", "news", "evaldata", "train", "eval"])
     parser.add_argument("--stores", type=Path, default=Path("/tmp/quality"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/probe"))
+    parser.add_argument("--news-groups", type=Path, default=Path("/tmp/news-all/groups.json"))
+    parser.add_argument("--news-all", type=Path, default=Path("/tmp/news-all"))
+    parser.add_argument("--swaps", action="store_true", help="add the swapped-name negatives (round 11, not kept)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.step == "data":
         build_training(args.stores, args.work)
+    elif args.step == "news":
+        add_news(args.stores, args.work, args.news_groups, args.news_all)
     elif args.step == "evaldata":
         build_eval(args.stores, args.work)
     elif args.step == "train":
-        train(args.work)
+        train(args.work, swaps=args.swaps)
     else:
         print(json.dumps(evaluate(args.work), indent=2))
 

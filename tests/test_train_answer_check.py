@@ -1,0 +1,57 @@
+"""benchmarks/train_answer_check.py's training data: a swapped name turns the answer sentence into a negative that
+shares nearly every word with the question, and a news group is a positive only where it holds the answer as
+written."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import train_answer_check as tac
+
+QUESTION = "In what year did Joseph Priestley recognize oxygen in Birmingham?"
+ANSWER = "Joseph Priestley recognised oxygen in 1774 while he lived in Birmingham."
+
+
+def test_names_skip_the_first_word_and_keep_runs_and_numbers() -> None:
+    assert tac.names("Which MVP honoree died in 2001 at Super Bowl 50?") == ["MVP", "2001", "Super Bowl", "50"]
+
+
+def test_a_swapped_name_is_one_the_answer_holds_and_the_new_one_is_of_its_kind() -> None:
+    pool = ["Marie Curie", "1903", "Manchester", "Birmingham"]
+    for seed in range(20):
+        swap = tac.swapped(QUESTION, ANSWER, pool, random.Random(seed))
+        # Priestley or Birmingham is replaced (the sentence holds both), never by a name the sentence holds.
+        assert swap in {
+            "In what year did Marie Curie recognize oxygen in Birmingham?",
+            "In what year did Manchester recognize oxygen in Birmingham?",
+            "In what year did Joseph Priestley recognize oxygen in Marie Curie?",
+            "In what year did Joseph Priestley recognize oxygen in Manchester?",
+        }
+    years = ["1903", "12"]
+    assert tac.swapped("What happened in 1774?", ANSWER, years, random.Random(0)) == "What happened in 1903?"
+
+
+def test_no_swap_without_a_name_the_answer_holds() -> None:
+    assert tac.swapped("What gas did he recognize?", ANSWER, ["Marie Curie"], random.Random(0)) is None
+    assert tac.swapped("Where did Lavoisier work?", ANSWER, ["Marie Curie"], random.Random(0)) is None
+
+
+def test_news_groups_need_the_answer_as_written() -> None:
+    groups = [
+        {"question": "What is the plan called?", "texts": ["Families save for college.", "a", "b", "c", "d", "e"]},
+        {"question": "Which city hosts the summit?", "texts": ["The summit opens in Geneva.", "x", "y", "z"]},
+        {"question": "Which country?", "texts": ["It was China.", "n"]},
+    ]
+    answers = {
+        "What is the plan called?": ["SAVE"],
+        "Which city hosts the summit?": ["Geneva"],
+        "Which country?": ["UK"],
+    }
+    kept = tac.answered_as_written(groups, answers, hard=2)
+    assert kept == [
+        {"question": "Which city hosts the summit?", "pos": "The summit opens in Geneva.", "same": ["x", "y"]}
+    ]
