@@ -223,14 +223,15 @@ def negatives(group: dict) -> list[str]:
 
 
 def group_pairs(group: dict, pool: list[str], rng: random.Random) -> list[tuple[str, str, float, float]]:
-    """(question, text, label, weight) of one group: the answer sentence weighs half its negatives; with a name
-    `pool`, the answer sentence against the question with one name swapped is one more negative."""
+    """(question, text, label, weight) of one group: the answer sentence weighs half the group's pairs (round 9's
+    weighting); with a name `pool`, the answer sentence against the question with one name swapped is one more
+    negative."""
     question = group["question"]
     pairs = [(question, t, 0.0) for t in negatives(group)]
     swap = swapped(question, group["pos"], pool, rng) if pool else None
     if swap:
         pairs.append((swap, group["pos"], 0.0))
-    return [(question, group["pos"], 1.0, len(pairs) / 2)] + [(*p, 1.0) for p in pairs]
+    return [(question, group["pos"], 1.0, (len(pairs) + 1) / 2)] + [(*p, 1.0) for p in pairs]
 
 
 def logits(records: list[dict], weights: Path, key: str) -> None:

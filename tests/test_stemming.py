@@ -1,4 +1,4 @@
-"""The sparse terms are stemmed by PyStemmer, snowballstemmer's C backend (17x faster, benchmarks/bench_stemming.py),
+"""The sparse terms are stemmed by PyStemmer, snowballstemmer's C backend (15x faster, benchmarks/bench_stemming.py),
 and it stems exactly like the pure-Python snowballstemmer: a store indexed with either answers the other's questions."""
 
 from __future__ import annotations

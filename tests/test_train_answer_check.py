@@ -55,3 +55,12 @@ def test_news_groups_need_the_answer_as_written() -> None:
     assert kept == [
         {"question": "Which city hosts the summit?", "pos": "The summit opens in Geneva.", "same": ["x", "y"]}
     ]
+
+
+def test_group_pairs_weigh_the_answer_at_half_the_group_and_add_the_swap_only_with_a_pool() -> None:
+    group = {"question": QUESTION, "pos": ANSWER, "same": ["s1", "s2", "s3"], "off": ["o1", "o2"], "off_news": ["n1"]}
+    plain = tac.group_pairs(group, [], random.Random(0))
+    assert plain[0] == (QUESTION, ANSWER, 1.0, 3.5)  # round 9: 1 + 6 pairs, the answer weighs half of them
+    assert [p[1:] for p in plain[1:]] == [(t, 0.0, 1.0) for t in ["s1", "s2", "s3", "o1", "o2", "n1"]]
+    swapped = tac.group_pairs(group, ["Marie Curie", "Manchester"], random.Random(0))
+    assert swapped[0][3] == 4.0 and swapped[-1][1:3] == (ANSWER, 0.0) and swapped[-1][0] != QUESTION
