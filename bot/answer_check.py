@@ -27,9 +27,12 @@ CHECKED_QUOTES = 3  # the quotes a reader sees first: the ones that must answer
 LOGIT_RANGE = (-5.0, 5.0)  # the checker's logits are kept to this range (observed: -4.3 to 4.6), so they are bounded
 
 
-def load_answer_checker(spec: str, device: str = "cpu") -> CrossScorer:
-    """The process-wide answer checker for `spec` (loaded once, shared by every pipeline and thread)."""
-    return shared("answer check", lambda s, d: CrossScorer(s, d, CHECK_WEIGHTS), spec, device)
+def load_answer_checker(spec: str, device: str = "cpu", precision: str = "float32") -> CrossScorer:
+    """The process-wide answer checker for `spec` (loaded once, shared by every pipeline and thread).
+
+    The pipeline keeps it float32: with int8 weights it let 0.5-3.4 points more off-collection questions through
+    (docs/quality.md, round 12), and declining is what it is for."""
+    return shared("answer check", lambda s, d, p: CrossScorer(s, d, CHECK_WEIGHTS, p), spec, device, precision)
 
 
 def check_features(logits: list[float]) -> dict[str, float]:

@@ -1,9 +1,15 @@
 """Load a model fine-tuned from the bundled embedding model: only its trained tensors ship, in bot/models/.
 
-The reranker (bot/rerank.py) and the answer pointer (bot/pointer.py) are all-MiniLM-L6-v2 with their top
-layers and a small head fine-tuned on the SQuAD dev set's tuning half. Their frozen lower layers are the
-bundled embedding model's, so each ships as a few MB of fp16 tensors laid over it at load, and nothing is
-downloaded. A setting may instead name another model's folder (or a hub name, with internet).
+The reranker (bot/rerank.py), the answer pointer (bot/pointer.py) and the answer checker (bot/answer_check.py)
+are all-MiniLM-L6-v2 with their top layers and a small head fine-tuned on the SQuAD dev set's tuning half. Their
+frozen lower layers are the bundled embedding model's, so each ships as a few MB of fp16 tensors laid over it at
+load, and nothing is downloaded. A setting may instead name another model's folder (or a hub name, with internet).
+
+On the CPU the pointer runs with int8 weights by default (POINTER_PRECISION): torch's dynamic quantization of
+its linear layers halves a read (19.8 -> 10.1 ms for one question and quote). The reranker and the answer
+checker stay float32: int8 cost the reranker most of its news gain and let the checker pass more off-collection
+questions (docs/quality.md, round 12). The question embedder is never quantized: its vectors must match the
+stored ones.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +27,7 @@ from indexing.settings import RERANKER_OFF
 log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
+PRECISIONS = ("int8", "float32")
 
 _lock = threading.Lock()
 _loaded: dict[tuple[str, str, str], Any] = {}
@@ -30,19 +38,24 @@ def disabled(spec: str | None) -> bool:
     return spec is None or spec.strip().lower() in RERANKER_OFF
 
 
-def shared(what: str, factory: Callable[[str, str], Any], spec: str, device: str = "cpu") -> Any:
-    """The process-wide `factory(spec, device)` (loaded once, shared by every pipeline and thread)."""
-    key = (what, spec, device)
+def shared(
+    what: str, factory: Callable[[str, str, str], Any], spec: str, device: str = "cpu", precision: str = "int8"
+) -> Any:
+    """The process-wide `factory(spec, device, precision)` (loaded once, shared by every pipeline and thread)."""
+    key = (what, spec, device, precision)
     with _lock:
         if key not in _loaded:
-            log.info("loading %s %s", what, spec if spec == BUNDLED else Path(spec).name)
-            _loaded[key] = factory(spec, device)
+            log.info("loading %s %s (%s)", what, spec if spec == BUNDLED else Path(spec).name, precision)
+            _loaded[key] = factory(spec, device, precision)
         return _loaded[key]
 
 
-def load_finetuned(spec: str, auto_class: Any, weights: Path, device: str = "cpu", **kwargs: Any) -> tuple[Any, Any]:
+def load_finetuned(
+    spec: str, auto_class: Any, weights: Path, device: str = "cpu", precision: str = "float32", **kwargs: Any
+) -> tuple[Any, Any]:
     """(tokenizer, model in eval mode) for `spec`: "bundled" (the bundled model with `weights` laid over it),
-    a model folder or a hub name; `auto_class` is the transformers Auto class of the task."""
+    a model folder or a hub name; `auto_class` is the transformers Auto class of the task; `precision` "int8"
+    quantizes its linear layers (CPU only)."""
     from transformers import AutoTokenizer
     from transformers.utils import logging as transformers_logging
 
@@ -60,7 +73,32 @@ def load_finetuned(spec: str, auto_class: Any, weights: Path, device: str = "cpu
     model = auto_class.from_pretrained(source, **kwargs)
     if spec == BUNDLED:
         overlay(model, weights)
-    return tokenizer, model.to(device).eval()
+    model = model.to(device).eval()
+    if precision == "int8" and device != "cpu":
+        log.info("int8 applies on the CPU only; %s keeps float32", device)
+    elif precision == "int8":
+        int8 = quantized(model)
+        if int8 is None:  # the model may be half converted: load it afresh
+            return load_finetuned(spec, auto_class, weights, device, "float32", **kwargs)
+        model = int8
+    return tokenizer, model
+
+
+def quantized(model: Any) -> Any | None:
+    """`model` with int8 linear layers, converted in place (torch dynamic quantization: int8 weights with
+    per-channel scales, activations quantized per call; a copy would raise the peak memory by ~50 MB), or None
+    when this torch cannot (a warning says so)."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():  # torch.ao's quantization is deprecated in favour of torchao, not gone
+            warnings.filterwarnings("ignore", message=".*deprecated.*")
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+    except (ImportError, AttributeError, RuntimeError, NotImplementedError) as exc:
+        log.warning("int8 is not available in torch %s (%s): float32 instead", torch.__version__, exc)
+        return None
 
 
 def overlay(model: Any, path: Path) -> None:

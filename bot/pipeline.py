@@ -83,6 +83,7 @@ def build_pipeline(
             decide_at=decline_thresholds(settings),
             device=settings.embedding_device,
             threads=settings.question_threads,
+            pointer_precision=settings.pointer_precision,
         ),
     )
     pipeline.add_component("verifier", QuoteVerifier(params))

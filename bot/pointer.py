@@ -45,12 +45,15 @@ class SpanDistribution:
 class AnswerPointer:
     """One loaded extractive reader: `distribution(question, quote)` gives a SpanDistribution over the quote."""
 
-    def __init__(self, spec: str = BUNDLED, device: str = "cpu", weights: Path = BUNDLED_WEIGHTS) -> None:
+    def __init__(
+        self, spec: str = BUNDLED, device: str = "cpu", weights: Path = BUNDLED_WEIGHTS, precision: str = "float32"
+    ) -> None:
+        """`precision` "int8" quantizes the linear layers (bot/finetuned.py)."""
         import torch
         from transformers import AutoModelForQuestionAnswering
 
         self.spec = spec
-        self.tokenizer, self.model = load_finetuned(spec, AutoModelForQuestionAnswering, weights, device)
+        self.tokenizer, self.model = load_finetuned(spec, AutoModelForQuestionAnswering, weights, device, precision)
         self.device = device
         self._tokenize = threading.Lock()  # a fast tokenizer's truncation state is not thread-safe
         self._torch = torch
@@ -83,6 +86,6 @@ class AnswerPointer:
         return SpanDistribution(offsets=offsets[context], joint=joint / joint.sum())
 
 
-def load_pointer(spec: str, device: str = "cpu") -> AnswerPointer:
+def load_pointer(spec: str, device: str = "cpu", precision: str = "float32") -> AnswerPointer:
     """The process-wide answer pointer for `spec` (loaded once, shared by every pipeline and thread)."""
-    return shared("answer pointer", AnswerPointer, spec, device)
+    return shared("answer pointer", lambda s, d, p: AnswerPointer(s, d, BUNDLED_WEIGHTS, p), spec, device, precision)

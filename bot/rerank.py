@@ -32,13 +32,15 @@ MAX_TOKENS = 96  # question + sentence, as trained; longer sentences are cut
 class CrossScorer:
     """One loaded cross-encoder: `scores(question, texts)` gives a relevance logit per text."""
 
-    def __init__(self, spec: str = BUNDLED, device: str = "cpu", weights: Path = BUNDLED_WEIGHTS) -> None:
+    def __init__(
+        self, spec: str = BUNDLED, device: str = "cpu", weights: Path = BUNDLED_WEIGHTS, precision: str = "float32"
+    ) -> None:
         import torch
         from transformers import AutoModelForSequenceClassification
 
         self.spec = spec
         self.tokenizer, self.model = load_finetuned(
-            spec, AutoModelForSequenceClassification, weights, device, num_labels=1
+            spec, AutoModelForSequenceClassification, weights, device, precision, num_labels=1
         )
         self.device = device
         self._tokenize = threading.Lock()  # a fast tokenizer's truncation state is not thread-safe
@@ -62,6 +64,7 @@ class CrossScorer:
         return logits[:, 0].float().cpu().numpy()
 
 
-def load_cross_scorer(spec: str, device: str = "cpu") -> CrossScorer:
-    """The process-wide reranker for `spec` (loaded once, shared by every pipeline and thread)."""
-    return shared("reranker", CrossScorer, spec, device)
+def load_cross_scorer(spec: str, device: str = "cpu", precision: str = "float32") -> CrossScorer:
+    """The process-wide reranker for `spec` (loaded once, shared by every pipeline and thread). The pipeline keeps
+    it float32: with int8 weights it lost most of its news gain (docs/quality.md, round 12)."""
+    return shared("reranker", lambda s, d, p: CrossScorer(s, d, BUNDLED_WEIGHTS, p), spec, device, precision)

@@ -21,9 +21,10 @@ SENTENCE = (
 )
 
 
-@pytest.fixture(scope="module")
-def pointer() -> AnswerPointer:
-    return load_pointer(BUNDLED)
+@pytest.fixture(scope="module", params=["float32", "int8"])
+def pointer(request: pytest.FixtureRequest) -> AnswerPointer:
+    """The bundled pointer in both precisions (POINTER_PRECISION): each must lead as the tests below say."""
+    return load_pointer(BUNDLED, precision=request.param)
 
 
 def test_the_distribution_covers_the_quote(pointer: AnswerPointer) -> None:

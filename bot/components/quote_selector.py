@@ -67,6 +67,7 @@ class QuoteSelector(StoreUser):
         decide_at: tuple[float, float] | None = None,
         device: str = "cpu",
         threads: int = 1,
+        pointer_precision: str = "int8",
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
@@ -82,6 +83,7 @@ class QuoteSelector(StoreUser):
         self.decide_at = tuple(decide_at) if decide_at else None  # (abstain, tentative): the composer's thresholds
         self.device = device
         self.threads = threads
+        self.pointer_precision = pointer_precision
         self._store = None
         self._cross = None
         self._pointer = None
@@ -91,7 +93,7 @@ class QuoteSelector(StoreUser):
         if self.reranker is not None and self._cross is None:
             self._cross = load_cross_scorer(self.reranker, self.device)
         if self.answer_pointer is not None and self._pointer is None:
-            self._pointer = load_pointer(self.answer_pointer, self.device)
+            self._pointer = load_pointer(self.answer_pointer, self.device, self.pointer_precision)
         if self.answer_check is not None and self._checker is None:
             self._checker = load_answer_checker(self.answer_check, self.device)
 
@@ -112,6 +114,7 @@ class QuoteSelector(StoreUser):
             decide_at=self.decide_at,
             device=self.device,
             threads=self.threads,
+            pointer_precision=self.pointer_precision,
         )
 
     @classmethod
