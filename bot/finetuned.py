@@ -6,10 +6,10 @@ frozen lower layers are the bundled embedding model's, so each ships as a few MB
 load, and nothing is downloaded. A setting may instead name another model's folder (or a hub name, with internet).
 
 On the CPU the pointer runs with int8 weights by default (POINTER_PRECISION): torch's dynamic quantization of
-its linear layers halves a read (19.8 -> 10.1 ms for one question and quote). The reranker and the answer
-checker stay float32: int8 cost the reranker most of its news gain and let the checker pass more off-collection
-questions (docs/quality.md, round 12). The question embedder is never quantized: its vectors must match the
-stored ones.
+its linear layers takes a read from 24.0 to 13.9 ms (benchmarks/bench_pointer_precision.py). The reranker and
+the answer checker stay float32: int8 cost the reranker most of its news gain and let the checker pass more
+off-collection questions (docs/quality.md, round 12). The question embedder is never quantized: its vectors must
+match the stored ones.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from indexing.settings import RERANKER_OFF
 log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
-PRECISIONS = ("int8", "float32")
 
 _lock = threading.Lock()
-_loaded: dict[tuple[str, str, str], Any] = {}
+_loaded: dict[tuple[str, str, str, str], Any] = {}
 
 
 def disabled(spec: str | None) -> bool:
@@ -39,7 +38,7 @@ def disabled(spec: str | None) -> bool:
 
 
 def shared(
-    what: str, factory: Callable[[str, str, str], Any], spec: str, device: str = "cpu", precision: str = "int8"
+    what: str, factory: Callable[[str, str, str], Any], spec: str, device: str = "cpu", precision: str = "float32"
 ) -> Any:
     """The process-wide `factory(spec, device, precision)` (loaded once, shared by every pipeline and thread)."""
     key = (what, spec, device, precision)

@@ -209,9 +209,9 @@ class QuoteSelector(StoreUser):
         cuts = tuple(math.log(p / (1 - p)) for p in (abstain, tentative) if 0 < p < 1)
         self.warm_up()
 
-        def score(text: str) -> float:
+        def score(batch: list[str]) -> list[float]:
             with torch_threads(self.threads):
-                return float(self._checker.scores(question, [text])[0])
+                return self._checker.scores(question, batch).tolist()
 
         texts = [d.quote.text for d in drafts[:CHECKED_QUOTES]]
         return read_until_settled(score, texts, base, model.weights, cuts)
