@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import news_data
-import numpy as np
 import squad_data
 from bench_quality import Collection
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
+from paired import latency, timed, turns
 
 import bot.components.quote_selector as selector_module
 from bot.answer_check import LOGIT_RANGE, bounded, read_until_settled
@@ -72,18 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: dict[str, list] = {w: [] for w in WAYS}
     reads: dict[str, Counter] = {"news": Counter(), "squad_on_news": Counter()}
     try:
-        for rep in range(args.repeats):
-            for i, (which, question, day) in enumerate(asked):
-                for way in list(WAYS) if (i + rep) % 2 == 0 else list(WAYS)[::-1]:
-                    selector_module.read_until_settled = WAYS[way]
-                    started = time.perf_counter()
-                    raw = col.qa.run_raw(question, include_outputs_from={"selector"}, as_of=day)
-                    times[(way, which)].append((time.perf_counter() - started) * 1000)
-                    if rep == 0:
-                        answer = raw["generator"]["answer"]
-                        outcomes[way].append((answer.abstained, answer.tentative, answer.answer))
-                        if way == "one at a time":
-                            reads[which][int(raw["selector"]["evidence"].get("check_read", 0))] += 1
+        for rep, (which, question, day), way in turns(asked, list(WAYS), args.repeats):
+            selector_module.read_until_settled = WAYS[way]
+            raw, ms = timed(lambda q=question, d=day: col.qa.run_raw(q, include_outputs_from={"selector"}, as_of=d))
+            times[(way, which)].append(ms)
+            if rep == 0:
+                answer = raw["generator"]["answer"]
+                outcomes[way].append((answer.abstained, answer.tentative, answer.answer))
+                if way == "one at a time":
+                    reads[which][int(raw["selector"]["evidence"].get("check_read", 0))] += 1
     finally:
         selector_module.read_until_settled = read_until_settled
         col.close()
@@ -92,10 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{which}: quotes the checker read one at a time (reads: questions) {report['quotes_read'][which]}")
     print(f"{'':46s}{'p50 ms':>9s}{'p95 ms':>9s}{'mean ms':>9s}")
     for (way, which), values in times.items():
-        t = np.array(values)
-        row = [round(float(np.percentile(t, 50)), 1), round(float(np.percentile(t, 95)), 1), round(float(t.mean()), 1)]
-        report["sets"].setdefault(which, {})[way] = dict(zip(("p50_ms", "p95_ms", "mean_ms"), row, strict=True))
-        print(f"{which + ', ' + way:46s}{row[0]:>9}{row[1]:>9}{row[2]:>9}")
+        row = report["sets"].setdefault(which, {})[way] = latency(values)
+        print(f"{which + ', ' + way:46s}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['mean_ms']:>9}")
     report["same_outcomes"] = outcomes["one at a time"] == outcomes["first, then the rest together"]
     print(f"same decision and answer for every question: {report['same_outcomes']}")
     if args.json:

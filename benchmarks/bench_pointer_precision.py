@@ -26,6 +26,7 @@ import numpy as np
 import squad_data
 from bench_quality import Collection
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
+from paired import latency, timed, turns
 
 from bot.pointer import BUNDLED, AnswerPointer
 from indexing.settings import bundled_model_path
@@ -59,34 +60,26 @@ def run(col: Collection, asked: list[tuple[str, str | None]], repeats: int) -> d
     for p, pointer in pointers.items():  # time one read directly, wrapped
         read = pointer.distribution
 
-        def timed(question: str, quote: str, _read=read, _p=p):
+        def read_timed(question: str, quote: str, _read=read, _p=p):
             started = time.perf_counter()
             try:
                 return _read(question, quote)
             finally:
                 reads[_p].append((time.perf_counter() - started) * 1000)
 
-        pointer.distribution = timed
+        pointer.distribution = read_timed
     total: dict[str, list[float]] = {p: [] for p in PRECISIONS}
     leads: dict[str, list[str | None]] = {p: [] for p in PRECISIONS}
-    for rep in range(repeats):
-        for i, (question, day) in enumerate(asked):
-            order = PRECISIONS if (i + rep) % 2 == 0 else PRECISIONS[::-1]
-            for p in order:
-                selector._pointer = pointers[p]
-                started = time.perf_counter()
-                raw = col.qa.run_raw(question, include_outputs_from={"selector"}, as_of=day)
-                total[p].append((time.perf_counter() - started) * 1000)
-                if rep == 0:
-                    answer = raw["generator"]["answer"]
-                    leads[p].append(None if answer.abstained else answer.answer)
+    for rep, (question, day), p in turns(asked, PRECISIONS, repeats):
+        selector._pointer = pointers[p]
+        raw, ms = timed(lambda q=question, d=day: col.qa.run_raw(q, include_outputs_from={"selector"}, as_of=d))
+        total[p].append(ms)
+        if rep == 0:
+            answer = raw["generator"]["answer"]
+            leads[p].append(None if answer.abstained else answer.answer)
     out = {}
     for p in PRECISIONS:
-        t = np.array(total[p])
-        out[p] = {
-            "p50_ms": round(float(np.percentile(t, 50)), 1),
-            "p95_ms": round(float(np.percentile(t, 95)), 1),
-            "mean_ms": round(float(t.mean()), 1),
+        out[p] = latency(total[p]) | {
             "read_median_ms": round(float(np.median(reads[p])), 1) if reads[p] else None,
             "reads": len(reads[p]),
         }
