@@ -172,9 +172,9 @@ def _stem(word: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed content words of `text` (stop words dropped)."""
-    words = (match.group().lower() for match in _TOKEN.finditer(text))
-    return [_stem(word) for word in words if word not in STOPWORDS]
+    """Lower-cased, stemmed content words of `text` (stop words dropped). (`findall` rather than `finditer`: no
+    match objects, 23 % faster over the eval texts with the same tokens; docs/quality.md round 13.)"""
+    return [_stem(word) for word in map(str.lower, _TOKEN.findall(text)) if word not in STOPWORDS]
 
 
 def term_index(term: str) -> int:
