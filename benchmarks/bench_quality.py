@@ -180,6 +180,7 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         "tentative": not answer.abstained and answer.tentative,
         "confident": not answer.abstained and not answer.tentative,
         "dated": not answer.abstained and answer.dated,  # flagged because the first quote predates the question's time
+        "suggested": answer.did_you_mean is not None,  # declined, with a respelled question that is answered
         "latency_ms": latency,
         "words": len(first.text.split()) if first else 0,
         "shown": len(answer.quotes),

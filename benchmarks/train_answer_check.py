@@ -25,6 +25,12 @@ and `train --swaps` adds, per group, the answer sentence against the question wi
 Round 13 trained all six layers instead of the top three (`train --layers 6`, ~23 min): worse at `eval`'s
 operating point on two of the four off-collection sets and level on the others; not kept (docs/quality.md).
 
+Round 14 let the checker read each quote's article title ("<title>: <quote>"): `titles` rewrites an existing
+work/train.json and work/eval.pkl so (the pipeline would give the checker the same form). No better separation
+at `eval`'s operating points, with or without round 11's news groups; not kept (docs/quality.md).
+
+    python benchmarks/train_answer_check.py titles   --work /tmp/check                          # ~2 min
+
 The logistic model of `eval` is fitted on the even halves (SQuAD tuning questions, even-numbered news,
 news-on-SQuAD and written unanswerable questions); the figures are on the odd halves. Its threshold is set on the
 held-out SQuAD half itself, so the decline rates compare signals at one operating point, not a deployable setting.
@@ -33,6 +39,7 @@ held-out SQuAD half itself, so the decline rates compare signals at one operatin
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import math
 import pickle
@@ -40,6 +47,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -147,6 +155,54 @@ def swapped(question: str, pos: str, pool: list[str], rng: random.Random) -> str
 
     others = [o for o in pool if kind(o) == kind(name) and o not in pos and o not in question]
     return question.replace(name, rng.choice(others), 1) if others else None
+
+
+def title_finder(articles: list) -> Callable[[str], str]:
+    """A function giving the title of the article (of `articles`) a quote comes from ("" when none holds it): the
+    quote's first line, up to 60 characters, is looked up in the articles' texts."""
+    texts, starts, titles, at = [], [], [], 0
+    for article in articles:
+        texts.append(article.text + "\x00")
+        starts.append(at)
+        titles.append(article.title)
+        at += len(article.text) + 1
+    joined = "".join(texts)
+
+    def title(text: str) -> str:
+        found = joined.find(text.split("\n")[0][:60])
+        return titles[bisect.bisect_right(starts, found) - 1] if found >= 0 else ""
+
+    return title
+
+
+def titled(title: str, text: str) -> str:
+    """What a checker that reads titles sees of a quote: "<title>: <quote>"."""
+    return f"{title}: {text}" if title else text
+
+
+def add_titles(work: Path, news_all: Path) -> None:
+    """Prefix every text of work/train.json and work/eval.pkl with its article's title (round 14's try): SQuAD
+    groups' own sentences and `off` quotes come from the SQuAD articles, `off_news` quotes from the news dev
+    collection, news groups' own sentences from `news_all`; eval quotes from the store their set asks."""
+    squad = title_finder(squad_data.load_articles(squad_data.DEFAULT_EVAL))
+    news = title_finder(news_data.load_articles(news_data.DEFAULT_NEWS))
+    quiz = title_finder(news_data.load_articles(news_all)) if (news_all / "articles.jsonl").exists() else news
+    path = work / "train.json"
+    groups = json.loads(path.read_text(encoding="utf-8"))
+    for g in groups:
+        own = quiz if g.get("news") else squad
+        g["pos"] = titled(own(g["pos"]), g["pos"])
+        g["same"] = [titled(own(t), t) for t in g["same"]]
+        g["off"] = [titled(squad(t), t) for t in g["off"]]
+        g["off_news"] = [titled(news(t), t) for t in g.get("off_news", [])]
+    path.write_text(json.dumps(groups), encoding="utf-8")
+    with (work / "eval.pkl").open("rb") as handle:
+        records = pickle.load(handle)
+    for r in records:
+        look = news if r["set"] in ("news", "squad_on_news") else squad
+        r["texts"] = [titled(look(t), t) for t in r["texts"]]
+    with (work / "eval.pkl").open("wb") as handle:
+        pickle.dump(records, handle)
 
 
 def build_eval(stores: Path, work: Path, seed: int = 11) -> None:
@@ -299,7 +355,7 @@ def evaluate(work: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["data", "news", "evaldata", "train", "eval"])
+    parser.add_argument("step", choices=["data", "news", "titles", "evaldata", "train", "eval"])
     parser.add_argument("--stores", type=Path, default=Path("/tmp/quality"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/probe"))
     parser.add_argument("--news-groups", type=Path, default=Path("/tmp/news-all/groups.json"))
@@ -312,6 +368,8 @@ def main(argv: list[str] | None = None) -> None:
         build_training(args.stores, args.work)
     elif args.step == "news":
         add_news(args.stores, args.work, args.news_groups, args.news_all)
+    elif args.step == "titles":
+        add_titles(args.work, args.news_all)
     elif args.step == "evaldata":
         build_eval(args.stores, args.work)
     elif args.step == "train":

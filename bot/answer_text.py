@@ -34,6 +34,11 @@ def caution(answer: Answer) -> str:
     return DATED_TEXT if answer.dated else TENTATIVE_TEXT
 
 
+def did_you_mean_line(answer: Answer) -> str | None:
+    """The line that suggests a declined question respelled, which the articles do answer; None without one."""
+    return f"Did you mean “{answer.did_you_mean}”? Ask that to see its answer." if answer.did_you_mean else None
+
+
 CONTENTLESS_HINT = (
     "Please ask a question about the articles in words, e.g. “Who met the army chief?” or “When did the bridge reopen?”"
 )

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from bot.answer_text import caution, is_contentless
+from bot.answer_text import caution, did_you_mean_line, is_contentless
 from bot.dates import parse_day
 from bot.types import Answer, EmptyCollectionError, QuestionError
 
@@ -56,6 +56,7 @@ def answer_record(item_id: Any, question: str, answer: Answer | None, error: str
         "abstained": answer.abstained if answer else True,
         "tentative": answer.tentative if answer else False,
         "dated": answer.dated if answer else False,
+        "did_you_mean": answer.did_you_mean if answer else None,
         "quotes": [quote_dict(q) for q in answer.quotes] if answer else [],
         "latency_ms": answer.latency_ms if answer else 0.0,
     }
@@ -89,6 +90,8 @@ def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
     if answer.generated:
         lines[0] += "  (generated from the quotes below)"
     if answer.abstained:
+        if answer.did_you_mean:
+            lines.append(did_you_mean_line(answer))
         if answer.closest:
             lines.append("")
             lines.append("Closest articles:")

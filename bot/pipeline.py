@@ -32,6 +32,7 @@ from bot.components.retriever import HybridRetriever
 from bot.dates import parse_day
 from bot.finetuned import disabled
 from bot.scoring import CHECKED, SCORES_ONLY
+from bot.spelling import respell
 from bot.types import Answer, ArticleRef, EmptyCollectionError, Passage, QuestionError
 from indexing.embedding import Embedder
 from indexing.settings import Settings
@@ -260,11 +261,41 @@ class QuestionAnswerer:
         include_outputs_from: set[str] | None = None,
         as_of: str | None = None,
     ) -> dict[str, Any]:
-        """Run the pipeline on an already validated query; the raw outputs (for benchmarks and debugging)."""
+        """Run the pipeline on an already validated query; the raw outputs (for benchmarks and debugging). A
+        declined question with words the collection never uses is asked again as respelled (bot/spelling.py);
+        when that one is answered, the decline suggests it (`Answer.did_you_mean`): the question as written is
+        still declined, so an unknown name is never silently read as another one."""
         inputs = pipeline_inputs(
             query, original=original, context=context, filters=filters, top_k=max(1, top_k), as_of=as_of
         )
-        return self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
+        result = self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
+        answer: Answer = result["generator"]["answer"]
+        if answer.abstained and self.settings.respell:
+            answer.did_you_mean = self.respelled_if_answered(query, original, context, filters, top_k, as_of)
+        return result
+
+    def respelled_if_answered(
+        self,
+        query: str,
+        original: str | None,
+        context: str | None,
+        filters: dict[str, str | None] | None,
+        top_k: int,
+        as_of: str | None,
+    ) -> str | None:
+        """The question as asked, respelled, when respelling changes it and the respelled question is answered
+        (neither declined nor flagged as weak evidence); None otherwise."""
+        df = self.resources.corpus_stats().df
+        query, changed = respell(query, df)
+        if not changed:
+            return None
+        asked = respell(original, df)[0] if original else query
+        context = respell(context, df)[0] if context else None
+        inputs = pipeline_inputs(
+            query, original=original and asked, context=context, filters=filters, top_k=max(1, top_k), as_of=as_of
+        )
+        again: Answer = self.pipeline.run(inputs)["generator"]["answer"]
+        return asked if not again.abstained and not again.tentative else None
 
     def refresh(self) -> None:
         """Drop cached corpus statistics and article texts now (after a reindex in this process; a reindex

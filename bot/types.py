@@ -69,6 +69,9 @@ class Answer:
     # Also tentative: the first quote's article predates the time the question asks about ("this week" answered
     # from a months-old article, or from before the range it names); renderers say that instead.
     dated: bool = False
+    # A declined question respelled where it holds words the collection never uses ("Kurila" as "Kurilla",
+    # bot/spelling.py), when the respelled question is answered; renderers suggest it. None otherwise.
+    did_you_mean: str | None = None
 
 
 @dataclass

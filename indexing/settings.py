@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # evidence for declining beside the lexical and dense scores: "bundled" (the shipped cross-encoder, fine-tuned
     # all-MiniLM-L6-v2), "off" (decline from the scores alone) or a sequence-classification model's folder / hub name
     answer_check: str = "bundled"
+    # when a question with words the collection never uses is declined, ask it again with each read as the
+    # collection's word one edit away ("Kurila" as "Kurilla"; bot/spelling.py) and suggest it if it is answered
+    respell: bool = True
     # the answer pointer's linear layers: "int8" (default; torch dynamic quantization on the CPU: about 9 ms less
     # per question, leads as good at their own calibrated mass; docs/quality.md round 12) or "float32"
     pointer_precision: Literal["int8", "float32"] = "int8"
@@ -137,7 +140,7 @@ class Settings(BaseSettings):
     def _optional_url(cls, value: str | None, info) -> str | None:
         return _check_http_url(info.field_name.upper(), value)
 
-    @field_validator("qdrant_engine", "pointer_precision", mode="before")
+    @field_validator("qdrant_engine", "pointer_precision", "respell", mode="before")
     @classmethod
     def _choice(cls, value: object, info: ValidationInfo) -> object:
         """Empty means the default; the value is matched without regard to case."""

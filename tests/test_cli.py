@@ -71,6 +71,7 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
         "abstained",
         "tentative",
         "dated",
+        "did_you_mean",
         "quotes",
         "latency_ms",
     }

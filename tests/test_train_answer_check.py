@@ -64,3 +64,18 @@ def test_group_pairs_weigh_the_answer_at_half_the_group_and_add_the_swap_only_wi
     assert [p[1:] for p in plain[1:]] == [(t, 0.0, 1.0) for t in ["s1", "s2", "s3", "o1", "o2", "n1"]]
     swapped = tac.group_pairs(group, ["Marie Curie", "Manchester"], random.Random(0))
     assert swapped[0][3] == 4.0 and swapped[-1][1:3] == (ANSWER, 0.0) and swapped[-1][0] != QUESTION
+
+
+def test_titles_are_found_from_a_quotes_first_line_and_missing_quotes_stay_bare() -> None:
+    from indexing.models import Article
+
+    articles = [
+        Article(article_id="a", title="Kenya", text="Cricket is popular.\n\nTea is grown in the highlands."),
+        Article(article_id="b", title="India", text="Cricket is the most popular sport.\nHockey is played too."),
+    ]
+    title = tac.title_finder(articles)
+    assert title("Tea is grown in the highlands.") == "Kenya"
+    assert title("Cricket is the most popular sport.\nHockey is played too.") == "India"
+    assert title("Nothing like this was written.") == ""
+    assert tac.titled("India", "Hockey is played too.") == "India: Hockey is played too."
+    assert tac.titled("", "Hockey is played too.") == "Hockey is played too."

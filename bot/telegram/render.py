@@ -19,7 +19,7 @@ from datetime import date, datetime
 from urllib.parse import quote as percent_encode
 from urllib.parse import urlparse
 
-from bot.answer_text import caution
+from bot.answer_text import caution, did_you_mean_line
 from bot.types import Answer, ArticleRef, Quote
 
 MAX_MESSAGE_UNITS = 4096  # UTF-16 code units of visible text
@@ -248,6 +248,8 @@ def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None, limit: 
     quotes = list(answer.quotes if quotes is None else quotes)
     if answer.abstained or not quotes:
         blocks = [esc(piece) for piece in cut_text(answer.answer.strip() or NOT_FOUND, limit)]
+        if answer.did_you_mean:
+            blocks.append(f"<i>{esc(did_you_mean_line(answer))}</i>")
         if answer.closest:
             lines = ["<b>Closest articles:</b>"]
             lines.extend(f"• {source_line(ref, dash=False)}" for ref in answer.closest)
