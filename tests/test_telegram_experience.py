@@ -127,6 +127,25 @@ async def test_inline_mode_offers_quotes_with_their_source(bot):
     assert api.inline_answers[query_id]["results"] == [] and "Not found" in button["text"]
 
 
+async def test_a_misspelled_name_is_declined_with_the_respelled_question_suggested_in_chat_and_inline(bot):
+    """ "Kurila" is in no article: declined as written, never silently read as "Kurilla"; the reply suggests
+    the respelled question, and inline mode's button asks it in a private chat."""
+    api = bot.api
+    since = api.mark()
+    api.inject_text("Who did Kurila meet?", user_id=USER)
+    reply = await api.wait_for("sendMessage", since=since, chat_id=USER)
+    text = parse_telegram_html(html_of(reply[-1])).text
+    assert "could not find an answer" in text and "Did you mean “Who did Kurilla meet?”?" in text
+    assert "Bajwa" not in text, "the question as written is declined: no quote"
+
+    since = api.mark()
+    query_id = api.inject_inline("Who did Kurila meet?", user_id=USER)
+    await api.wait_for("answerInlineQuery", since=since)
+    answer = api.inline_answers[query_id]
+    assert answer["results"] == [] and answer["button"]["text"] == "Did you mean “Who did Kurilla meet?”?"
+    assert answer["button"]["start_parameter"] == deep_link_payload("Who did Kurilla meet?")
+
+
 async def test_weak_evidence_is_shown_as_the_closest_passages_in_chat_and_inline(bot, monkeypatch):
     """With the tentative threshold above every answer's confidence, the chat reply opens with the caution line
     and bolds no lead, and inline results carry the caution as their button; at the default, neither does."""

@@ -70,9 +70,15 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     quotes = [] if answer.abstained else [*answer.quotes, *answer.more_quotes][:MAX_RESULTS]
     if not quotes:
+        # a misspelled name: the respelled question, which the articles answer, is one tap away
+        ask, text = (
+            (answer.did_you_mean, f"Did you mean “{answer.did_you_mean}”?")
+            if answer.did_you_mean and deep_link_payload(answer.did_you_mean)
+            else (question, "Not found in the articles — ask me here")
+        )
         await query.answer(
             [],
-            button=_button("Not found in the articles — ask me here", question),
+            button=_button(text, ask),
             cache_time=CACHE_SECONDS,
             is_personal=True,
         )
