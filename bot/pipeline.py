@@ -292,7 +292,12 @@ class QuestionAnswerer:
         asked = respell(original, df)[0] if original else query
         context = respell(context, df)[0] if context else None
         inputs = pipeline_inputs(
-            query, original=original and asked, context=context, filters=filters, top_k=max(1, top_k), as_of=as_of
+            query,
+            original=asked if original else None,
+            context=context,
+            filters=filters,
+            top_k=max(1, top_k),
+            as_of=as_of,
         )
         again: Answer = self.pipeline.run(inputs)["generator"]["answer"]
         return asked if not again.abstained and not again.tentative else None

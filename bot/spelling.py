@@ -2,17 +2,20 @@
 
 People type questions fast and misspell names. A name the collection never holds costs the question both ways:
 BM25 cannot match it, and the answerability model reads a question term no article has as a sign that the
-articles do not cover the question, so "Who did Kurila meet?" was declined while "Who did Kurilla meet?" was
-answered. Only words the collection has never seen are touched, and only by one edit (a letter deleted, added,
-replaced, or two neighbours swapped: Norvig's candidates, checked against the collection's own vocabulary, which
-no dictionary package knows); the reply says how the question was read.
+articles do not cover the question, so "Who did Kurila meet?" is declined while "Who did Kurilla meet?" is
+answered. Only words of MIN_LETTERS+ letters that the collection has never seen are touched, and only by one edit
+that keeps the first letter (a letter deleted, added or replaced, two neighbours swapped: Norvig's candidates,
+checked against the collection's own vocabulary, which no dictionary package knows).
 
 An English word is never respelled, however rare in the collection ("Who discovered Pluto?" asked of articles
-that only name Plato must stay a question about Pluto, to be declined), and a word is read as another only when
-that one is an English word or, for a capitalised word, a name as the collection writes it (its own stem:
-"kurilla"), not some string that merely stems like a collection term ("faded" is not "maded"). The English words are pyspellchecker's frequency
-list (160,000 words from subtitles, shipped in the package: nothing to download), loaded on the first question
-with an unseen word.
+that only name Plato stays a question about Pluto), and a word is read as another only when that one is an
+English word or, for a capitalised word, a name as the collection writes it (its own stem: "kurilla"), not some
+string that merely stems like a collection term ("faded" is not "maded"). The English words are pyspellchecker's
+frequency list (160,000 words, shipped in the package: nothing to download), loaded on first use.
+
+A name the bot has never seen and a typo look the same, so the pipeline (QuestionAnswerer.run_raw) never answers
+a respelled question in place of the one asked: it declines as before and suggests the respelled question when
+that one is answered (docs/quality.md round 14).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ _english_lock = threading.Lock()
 
 
 def english() -> frozenset[str]:
-    """pyspellchecker's English words (lower case), loaded once per process (0.2 s, about 30 MB)."""
+    """pyspellchecker's English words (lower case), loaded once per process (0.2 s; +42 MB peak RSS)."""
     global _english
     if _english is None:
         with _english_lock:
