@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.telegram.sources import deep_link_payload
-from tests.fake_bot_api import parse_telegram_html, start_bot
+from bot.telegram.deeplinks import deep_link, deep_link_payload
+from tests.fake_bot_api import BOT_USERNAME, parse_telegram_html, start_bot
 from tests.test_telegram_e2e import (
     ARTICLE_URL,
     QUESTION,
@@ -17,8 +17,12 @@ from tests.test_telegram_e2e import (
     _normalise,
     assert_fragment_matches,
     assert_valid_html,
+    bot_message,
+    button_data,
     html_of,
+    labels_of,
     page_url,
+    press,
     quotes_of,
     sample_corpus,
     stored_text,
@@ -137,6 +141,15 @@ async def test_a_misspelled_name_is_declined_with_the_respelled_question_suggest
     text = parse_telegram_html(html_of(reply[-1])).text
     assert "could not find an answer" in text and "Did you mean “Who did Kurilla meet?”?" in text
     assert "Bajwa" not in text, "the question as written is declined: no quote"
+    link = deep_link(BOT_USERNAME, "Who did Kurilla meet?")
+    asks = [b for row in reply[-1].params["reply_markup"]["inline_keyboard"] for b in row if "url" in b]
+    assert asks == [{"text": "Ask “Who did Kurilla meet?”", "url": link}], "one tap asks the suggestion"
+    _, since = await press(api, button_data(reply[-1], "👍"), bot_message(api, reply[-1]))
+    voted = api.calls("editMessageReplyMarkup", since)[-1].params["reply_markup"]
+    assert (
+        "👍 ✓" in labels_of(voted)
+        and {"text": "Ask “Who did Kurilla meet?”", "url": link} in voted["inline_keyboard"][0]
+    )
 
     since = api.mark()
     query_id = api.inject_inline("Who did Kurila meet?", user_id=USER)

@@ -252,7 +252,7 @@ def test_upload_placement_never_replaces_a_different_article(tmp_path):
 def test_deep_link_payloads_round_trip(question):
     import re
 
-    from bot.telegram.sources import deep_link, deep_link_payload, deep_link_question
+    from bot.telegram.deeplinks import deep_link, deep_link_payload, deep_link_question
 
     payload = deep_link_payload(question)
     assert payload and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload)

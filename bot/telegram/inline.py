@@ -17,9 +17,9 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.telegram.deeplinks import deep_link_payload
 from bot.telegram.render import format_date, render_quote_message
 from bot.telegram.services import services
-from bot.telegram.sources import deep_link_payload
 from bot.types import EmptyCollectionError, QuestionError, Quote
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """Inline keyboards and their callback data (at most 64 bytes: ids and page numbers, never text of substance).
 
-Under an answer:  [More quotes] [Context]
+Under an answer:  [Ask “…”]   (a declined question's suggestion: a t.me link that asks it in a private chat)
+                  [More quotes] [Context]
                   [👍] [👎]
                   [Wrong article] [Not an answer] [Outdated]   (after 👎, until a reason is chosen)
 
@@ -64,10 +65,12 @@ class AnswerButtons:
     context: bool = True  # a Context button for this page's quotes
     vote: int = 0  # the pressing user's vote, shown with a ✓
     asking_reason: bool = False  # after 👎: offer the reasons
+    # a declined question's suggestion (Answer.did_you_mean): (label, t.me deep link that asks it in a private chat)
+    ask: tuple[str, str] | None = None
 
     def markup(self) -> InlineKeyboardMarkup:
         qid = self.question_id
-        rows = []
+        rows = [[InlineKeyboardButton(self.ask[0], url=self.ask[1])]] if self.ask else []
         first = []
         if self.next_page is not None:
             first.append(InlineKeyboardButton("More quotes", callback_data=f"more:{qid}:{self.next_page}"))
@@ -94,8 +97,12 @@ class AnswerButtons:
     def from_markup(cls, markup: InlineKeyboardMarkup | None) -> AnswerButtons | None:
         """The state shown by an answer's keyboard (None when it is not one)."""
         found: dict[str, Callback] = {}
+        ask = None
         for row in markup.inline_keyboard if markup else ():
             for button in row:
+                if button.url:
+                    ask = (button.text, button.url)
+                    continue
                 try:
                     parsed = Callback.parse(str(button.callback_data or ""))
                 except ValueError:
@@ -108,6 +115,7 @@ class AnswerButtons:
             page=found["ctx"].number if "ctx" in found else 0,
             next_page=found["more"].number if "more" in found else None,
             context="ctx" in found,
+            ask=ask,
         )
 
     def with_vote(self, vote: int, asking_reason: bool = False) -> AnswerButtons:

@@ -16,6 +16,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.pipeline import newest_words
+from bot.telegram.deeplinks import deep_link
 from bot.telegram.feedback import StoredQuestion
 from bot.telegram.gating import addressed_to_bot, is_reply_to_bot, mentions_bot, strip_mention, within_rate_limit
 from bot.telegram.keyboards import AnswerButtons
@@ -60,10 +61,18 @@ def question_text(message: Message) -> str | None:
     return None
 
 
-def answer_buttons(question_id: int, answer: Answer) -> AnswerButtons:
+def answer_buttons(question_id: int, answer: Answer, username: str = "") -> AnswerButtons:
+    """The buttons under an answer; a declined question's suggestion becomes a button that asks it (`username`:
+    the bot's, for the t.me link)."""
     answered = bool(answer.quotes) and not answer.abstained
+    link = deep_link(username, answer.did_you_mean) if answer.did_you_mean else None
+    label = f"Ask “{answer.did_you_mean}”" if link else ""
     return AnswerButtons(
-        question_id, page=0, next_page=1 if answered and answer.more_quotes else None, context=answered
+        question_id,
+        page=0,
+        next_page=1 if answered and answer.more_quotes else None,
+        context=answered,
+        ask=(label if len(label) <= 64 else label[:62] + "…”", link) if link else None,
     )
 
 
@@ -121,8 +130,8 @@ async def deliver(
     """Send the answer (or edit the earlier one), then record it, best-effort."""
     question_id = svc.feedback.new_question_id()
     parts = render_answer(answer)
-    markup = answer_buttons(question_id, answer).markup()
     bot = message.get_bot()
+    markup = answer_buttons(question_id, answer, bot.username or "").markup()
     if previous:
         sent = await replace_parts(
             bot, message.chat_id, previous, parts, markup, reply_to_id=message.message_id, sequencer=svc.chats
