@@ -1,5 +1,6 @@
-"""Misspelled question words (bot/spelling.py): a word the collection never uses is read as its word one edit
-away, the reply says so, and nothing else about the question changes."""
+"""Misspelled question words (bot/spelling.py): a word that is neither English nor used by the collection is read
+as its word one edit away, and a declined question suggests that reading when it is answered, never answering it
+in place of the question asked."""
 
 from __future__ import annotations
 
