@@ -33,23 +33,23 @@ from indexing.sparse import tokenize
 
 
 def sentence_df(articles: list) -> Counter:
-    """Sentence-level document frequency of every term, as the indexer stores it per article."""
+    """Sentence-level document frequency of every term: each prepared article's `term_df` (what the indexer
+    stores), summed by group term the way the pipeline's corpus statistics are."""
     df: Counter = Counter()
     for article in articles:
-        prepared = prepare_article(article)
-        for sentence in prepared.sentences:
-            df.update({canon(t) for t in tokenize(sentence.slice(prepared.article.text))})
+        for term, count in prepare_article(article).term_df.items():
+            df[canon(term)] += count
     return df
 
 
-def timed(questions: list[str], run) -> list[float]:
-    """Milliseconds per question of `run(question)`."""
-    times = []
+def timed(questions: list[str], run) -> tuple[list[float], list]:
+    """Milliseconds per question of `run(question)`, and what it returned."""
+    times, outputs = [], []
     for question in questions:
         started = time.perf_counter()
-        run(question)
+        outputs.append(run(question))
         times.append((time.perf_counter() - started) * 1000)
-    return times
+    return times, outputs
 
 
 def summary(times: list[float]) -> str:
@@ -78,10 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         questions = [" ".join(q.split()) for q in questions]
         for q in questions:  # warm the stem cache the way a running bot has it
             tokenize(q)
-        base = timed(questions, tokenize)
-        spent = timed(questions, lambda q, df=df: respell(q, df))
-        changed = [(q, respell(q, df)) for q in questions]
-        changed = [(q, read, pairs) for q, (read, pairs) in changed if pairs]
+        base, _ = timed(questions, tokenize)
+        spent, read = timed(questions, lambda q, df=df: respell(q, df))
+        changed = [(q, text, pairs) for q, (text, pairs) in zip(questions, read, strict=True) if pairs]
         results[name] = {
             "questions": len(questions),
             "changed": len(changed),
