@@ -181,6 +181,7 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         "confident": not answer.abstained and not answer.tentative,
         "dated": not answer.abstained and answer.dated,  # flagged because the first quote predates the question's time
         "suggested": answer.did_you_mean is not None,  # declined, with a respelled question that is answered
+        "noted": bool(answer.absent),  # "No indexed article mentions …" (bot/absent.py)
         "latency_ms": latency,
         "words": len(first.text.split()) if first else 0,
         "shown": len(answer.quotes),
@@ -194,6 +195,8 @@ def ask(col: Collection, q: dict, baselines: bool, dump: list | None, label: str
         kinds = ["confident"] if not answer.tentative else ["flagged"] + (["dated"] if answer.dated else [])
         for kind in kinds:
             row[f"{kind}_top1"], row[f"{kind}_top3"] = row["top1"], row["top3"]
+    kind = "declined" if answer.abstained else "flagged" if answer.tentative else "confident"
+    row[f"{kind}_noted"] = bool(answer.absent)  # how often each kind of reply names an absent word
     if "answer_sentences" in q:
         row["rr"] = next(
             (1.0 / r for r, x in enumerate(quotes[:9], 1) if same_sentence(x.text, q["answer_sentences"])), 0.0

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.absent import absent_line
 from bot.lexicon import canon
 from bot.scoring import has_type, question_type
 from bot.types import Answer
@@ -37,6 +38,11 @@ def caution(answer: Answer) -> str:
 def did_you_mean_line(answer: Answer) -> str | None:
     """The line that suggests a declined question respelled, which the articles do answer; None without one."""
     return f"Did you mean “{answer.did_you_mean}”? Ask that to see its answer." if answer.did_you_mean else None
+
+
+def absent_note(answer: Answer) -> str | None:
+    """The line naming the question's words that no indexed article uses (bot/absent.py); None without any."""
+    return absent_line(answer.absent)
 
 
 CONTENTLESS_HINT = (

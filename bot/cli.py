@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from bot.answer_text import caution, did_you_mean_line, is_contentless
+from bot.answer_text import absent_note, caution, did_you_mean_line, is_contentless
 from bot.dates import parse_day
 from bot.types import Answer, EmptyCollectionError, QuestionError
 
@@ -57,6 +57,7 @@ def answer_record(item_id: Any, question: str, answer: Answer | None, error: str
         "tentative": answer.tentative if answer else False,
         "dated": answer.dated if answer else False,
         "did_you_mean": answer.did_you_mean if answer else None,
+        "absent": list(answer.absent) if answer else [],
         "quotes": [quote_dict(q) for q in answer.quotes] if answer else [],
         "latency_ms": answer.latency_ms if answer else 0.0,
     }
@@ -89,7 +90,10 @@ def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
         lines = [] if inline or _lead_is_first_quote(answer) else [textwrap.fill(answer.answer, width)]
     if answer.generated:
         lines[0] += "  (generated from the quotes below)"
+    note = absent_note(answer)
     if answer.abstained:
+        if note:
+            lines.append(note)
         if answer.did_you_mean:
             lines.append(did_you_mean_line(answer))
         if answer.closest:
@@ -105,6 +109,8 @@ def format_answer(answer: Answer, width: int = 100, bold: bool = False) -> str:
         body = textwrap.fill(f"“{shown}”", width - 5, initial_indent="", subsequent_indent="     ")
         lines.append(f"[{number}]  {body}")
         lines.append(f"     — {_source_line(quote)}")
+    if note:
+        lines += ["", note]
     return "\n".join(lines)
 
 

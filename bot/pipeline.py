@@ -20,6 +20,7 @@ from typing import Any
 
 from haystack import Pipeline
 
+from bot.absent import absent_words
 from bot.answer_text import CONTENTLESS_HINT, is_contentless
 from bot.components._store_params import StoreUser, store_params
 from bot.components.composer import AnswerComposer
@@ -264,12 +265,16 @@ class QuestionAnswerer:
         """Run the pipeline on an already validated query; the raw outputs (for benchmarks and debugging). A
         declined question with words the collection never uses is asked again as respelled (bot/spelling.py);
         when that one is answered, the decline suggests it (`Answer.did_you_mean`): the question as written is
-        still declined, so an unknown name is never silently read as another one."""
+        still declined, so an unknown name is never silently read as another one. `Answer.absent` names the
+        question's words that no article uses (bot/absent.py)."""
         inputs = pipeline_inputs(
             query, original=original, context=context, filters=filters, top_k=max(1, top_k), as_of=as_of
         )
         result = self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
         answer: Answer = result["generator"]["answer"]
+        stats = self.resources.corpus_stats()
+        answered = not (answer.abstained or answer.tentative)
+        answer.absent = absent_words(original or query, stats.df, names_only=answered, folded=stats.folded())
         if answer.abstained and self.settings.respell:
             answer.did_you_mean = self.respelled_if_answered(query, original, context, filters, top_k, as_of)
         return result

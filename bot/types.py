@@ -72,6 +72,9 @@ class Answer:
     # A declined question respelled where it holds words the collection never uses ("Kurila" as "Kurilla",
     # bot/spelling.py), when the respelled question is answered; renderers suggest it. None otherwise.
     did_you_mean: str | None = None
+    # The question's words that no indexed article uses (bot/absent.py): every content word on a decline or a
+    # flagged answer, names and numbers on an answer; renderers say "No indexed article mentions …".
+    absent: list[str] = field(default_factory=list)
 
 
 @dataclass

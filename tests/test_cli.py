@@ -72,6 +72,7 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
         "tentative",
         "dated",
         "did_you_mean",
+        "absent",
         "quotes",
         "latency_ms",
     }
@@ -81,6 +82,7 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
     assert all(set(q) == QUOTE_KEYS for q in first["quotes"])
     assert "400,000" in first["quotes"][0]["text"]
     assert second["id"] == 2 and second["abstained"] and second["quotes"] == []
+    assert "chocolate" in second["absent"], "a decline lists the words no article uses"
     assert third["id"] == "q3" and "error" in third
     assert fourth["id"] is None and "error" in fourth
     assert "answered" in captured.err

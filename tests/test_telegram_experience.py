@@ -129,6 +129,7 @@ async def test_inline_mode_offers_quotes_with_their_source(bot):
     await api.wait_for("answerInlineQuery", since=since)
     button = api.inline_answers[query_id]["button"]
     assert api.inline_answers[query_id]["results"] == [] and "Not found" in button["text"]
+    assert "no article mentions “" in button["text"], "the button names a word no article uses"
 
 
 async def test_a_misspelled_name_is_declined_with_the_respelled_question_suggested_in_chat_and_inline(bot):
@@ -140,6 +141,7 @@ async def test_a_misspelled_name_is_declined_with_the_respelled_question_suggest
     reply = await api.wait_for("sendMessage", since=since, chat_id=USER)
     text = parse_telegram_html(html_of(reply[-1])).text
     assert "could not find an answer" in text and "Did you mean “Who did Kurilla meet?”?" in text
+    assert "No indexed article mentions “Kurila”." in text, "the decline names the word no article uses"
     assert "Bajwa" not in text, "the question as written is declined: no quote"
     link = deep_link(BOT_USERNAME, "Who did Kurilla meet?")
     asks = [b for row in reply[-1].params["reply_markup"]["inline_keyboard"] for b in row if "url" in b]

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.absent import fold
 from bot.lexicon import canon
 from indexing.settings import Settings
 from indexing.store import Store
@@ -42,6 +43,14 @@ class CorpusStats:
     n_sentences: int = 0
     avg_len: float = 12.0
     df: dict[str, int] = field(default_factory=dict)
+    _folded: frozenset[str] | None = field(default=None, repr=False, compare=False)
+
+    def folded(self) -> frozenset[str]:
+        """The terms that hold diacritics, without them ("gospić" → "gospic"): a question typed without them
+        still finds the word used (bot/absent.py). Built on first use, once per load."""
+        if self._folded is None:
+            self._folded = frozenset(fold(t) for t in self.df if not t.isascii())
+        return self._folded
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)

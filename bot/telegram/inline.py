@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 MIN_QUERY_CHARS = 3
 MAX_RESULTS = 6
 CACHE_SECONDS = 30
+BUTTON_CHARS = 64  # Telegram's limit on the text of the button above inline results
 
 
 def quote_result(number: int, quote: Quote) -> InlineQueryResultArticle:
@@ -45,9 +46,15 @@ def quote_result(number: int, quote: Quote) -> InlineQueryResultArticle:
     )
 
 
+def _not_found(absent: list[str]) -> str:
+    """The button of a declined question: the first word no article uses when it fits (bot/absent.py)."""
+    named = f"Not found — no article mentions “{absent[0]}”" if absent else ""
+    return named if 0 < len(named) <= BUTTON_CHARS else "Not found in the articles — ask me here"
+
+
 def _button(text: str, question: str = "") -> InlineQueryResultsButton:
     """The line above the results: opens a private chat with the bot (asking `question` when it fits)."""
-    return InlineQueryResultsButton(text=text[:64], start_parameter=deep_link_payload(question) or "inline")
+    return InlineQueryResultsButton(text=text[:BUTTON_CHARS], start_parameter=deep_link_payload(question) or "inline")
 
 
 async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -74,7 +81,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         ask, text = (
             (answer.did_you_mean, f"Did you mean “{answer.did_you_mean}”?")
             if answer.did_you_mean and deep_link_payload(answer.did_you_mean)
-            else (question, "Not found in the articles — ask me here")
+            else (question, _not_found(answer.absent))
         )
         await query.answer(
             [],

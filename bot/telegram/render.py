@@ -19,7 +19,7 @@ from datetime import date, datetime
 from urllib.parse import quote as percent_encode
 from urllib.parse import urlparse
 
-from bot.answer_text import caution, did_you_mean_line
+from bot.answer_text import absent_note, caution, did_you_mean_line
 from bot.types import Answer, ArticleRef, Quote
 
 MAX_MESSAGE_UNITS = 4096  # UTF-16 code units of visible text
@@ -248,6 +248,8 @@ def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None, limit: 
     quotes = list(answer.quotes if quotes is None else quotes)
     if answer.abstained or not quotes:
         blocks = [esc(piece) for piece in cut_text(answer.answer.strip() or NOT_FOUND, limit)]
+        if answer.absent:
+            blocks.append(f"<i>{esc(absent_note(answer))}</i>")
         if answer.did_you_mean:
             blocks.append(f"<i>{esc(did_you_mean_line(answer))}</i>")
         if answer.closest:
@@ -271,6 +273,8 @@ def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None, limit: 
             blocks.extend(f"<b>{esc(piece)}</b>" for piece in cut_text(answer.answer.strip(), limit))
     for group in group_by_article(quotes):
         blocks.extend(group_blocks(group, limit, bold))
+    if answer.absent:  # the question asks about something no article names: say so under the quotes
+        blocks.append(f"<i>{esc(absent_note(answer))}</i>")
     return blocks
 
 
