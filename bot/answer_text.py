@@ -23,7 +23,7 @@ from bot.types import Answer
 from indexing.sparse import tokenize
 
 if TYPE_CHECKING:
-    from bot.pointer import AnswerPointer, SpanDistribution
+    from bot.pointer import AnswerPointer, RememberedReads, SpanDistribution
 
 ABSTAIN_TEXT = "I could not find an answer to that in the indexed articles."
 TENTATIVE_TEXT = "The articles may not answer this directly. The closest passages:"
@@ -216,7 +216,7 @@ def lead_span(
     chosen: int | None = 0,
     weight: Callable[[str], float] | None = None,
     mass: float = LEAD_MASS,
-    pointer: AnswerPointer | None = None,
+    pointer: AnswerPointer | RememberedReads | None = None,
     pointer_mass: float = POINTER_MASS,
 ) -> tuple[int, int]:
     """Where the lead lies in `text` (a quote): within sentence `chosen` of `sentences` (offsets in `text`;

@@ -86,6 +86,7 @@ def build_pipeline(
             device=settings.embedding_device,
             threads=settings.question_threads,
             pointer_precision=settings.pointer_precision,
+            point_top_k=settings.point_top_k,
         ),
     )
     pipeline.add_component("verifier", QuoteVerifier(params))

@@ -35,6 +35,9 @@ class SpanDistribution:
 
     offsets: np.ndarray  # (tokens, 2) character offsets in the quote
     joint: np.ndarray  # (tokens, tokens), sums to 1
+    # log of the summed exp(start + end logit) over the allowed spans before normalising: how strongly the reader
+    # finds an answer in this quote, comparable between the quotes of one question (docs/quality.md round 15)
+    log_mass: float = 0.0
 
     def best(self) -> tuple[int, int]:
         """Character offsets of the likeliest answer span."""
@@ -78,12 +81,32 @@ class AnswerPointer:
             out = self.model(**batch.to(self.device))
         start = out.start_logits[0].float().cpu().numpy()[context]
         end = out.end_logits[0].float().cpu().numpy()[context]
-        scores = start[:, None] + end[None, :]
-        n = len(context)
-        band = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), MAX_ANSWER_TOKENS)
-        scores = np.where(band, scores, -np.inf)
-        joint = np.exp(scores - scores.max())
-        return SpanDistribution(offsets=offsets[context], joint=joint / joint.sum())
+        scores = np.where(_band(len(context)), start[:, None] + end[None, :], -np.inf)
+        top = float(scores.max())
+        joint = np.exp(scores - top)
+        total = float(joint.sum())
+        return SpanDistribution(offsets=offsets[context], joint=joint / total, log_mass=top + float(np.log(total)))
+
+
+class RememberedReads:
+    """One question's reads of the answer pointer, each quote read once: the head's re-ordering
+    (QuoteSelector.point) reads the best sentences, and the lead of the first quote, mostly one of them, reuses
+    that read. Made per question, so threads never share one."""
+
+    def __init__(self, pointer: AnswerPointer) -> None:
+        self.pointer = pointer
+        self._seen: dict[tuple[str, str], SpanDistribution | None] = {}
+
+    def distribution(self, question: str, quote: str) -> SpanDistribution | None:
+        key = (question, quote)
+        if key not in self._seen:
+            self._seen[key] = self.pointer.distribution(question, quote)
+        return self._seen[key]
+
+
+def _band(n: int) -> np.ndarray:
+    """The (start, end) token pairs of an allowed answer: end not before start, at most MAX_ANSWER_TOKENS long."""
+    return np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), MAX_ANSWER_TOKENS)
 
 
 def load_pointer(spec: str, device: str = "cpu", precision: str = "float32") -> AnswerPointer:

@@ -13,7 +13,8 @@ from bot.answer_text import lead_span, pieces, pointed_span
 from bot.components.quote_selector import QuoteSelector
 from bot.finetuned import disabled
 from bot.pipeline import QuestionAnswerer
-from bot.pointer import BUNDLED, AnswerPointer, SpanDistribution, load_pointer
+from bot.pointer import BUNDLED, AnswerPointer, RememberedReads, SpanDistribution, load_pointer
+from bot.scoring import SentenceCandidate
 
 SENTENCE = (
     "The harbour bridge reopened in March 2021, after repairs that cost 40 million dollars, "
@@ -105,5 +106,63 @@ def test_the_pipeline_leads_with_the_pointed_clause(tmp_path_factory, embedder) 
         assert texts[first.article_id][first.start : first.end] == first.text
         assert answer.lead is not None and first.text[answer.lead[0] : answer.lead[1]] == answer.answer
         assert "million" in answer.answer
+    finally:
+        qa.close()
+
+
+HARBOUR = [
+    "The harbour bridge reopened in March 2021 after long repairs to its deck.",
+    "The repairs cost 40 million dollars, the city said.",
+    "Repairs to harbour bridges are costly.",
+]
+
+
+def test_the_span_mass_is_highest_in_the_sentence_that_holds_the_answer(pointer: AnswerPointer) -> None:
+    masses = [pointer.distribution("How much did the repairs to the harbour bridge cost?", t).log_mass for t in HARBOUR]
+    assert all(np.isfinite(masses))
+    assert masses[1] > max(masses[0], masses[2]) + 3  # log-odds: the reader finds the answer there, not elsewhere
+
+
+def _candidate(text: str, score: float) -> SentenceCandidate:
+    c = SentenceCandidate("a1", 0, len(text), text, None, None, None, "T", None, None, None, "h", np.zeros(3))
+    c.score = score
+    return c
+
+
+def test_the_pointer_reorders_the_head_on_the_fused_scale() -> None:
+    """The restating sentence ranks first by the fused score; the pointer moves the sentence that holds the
+    answer up, the head keeps its fused scores in the new order, and a candidate outside the head stays."""
+    question = "How much did the repairs to the harbour bridge cost?"
+    selector = QuoteSelector({}, answer_pointer=BUNDLED, point_top_k=3)
+    ranked = [_candidate(HARBOUR[0], 3.0), _candidate(HARBOUR[1], 2.6), _candidate(HARBOUR[2], 2.5)]
+    tail = _candidate("The ferry service was withdrawn.", -9.0)  # over POINT_WITHIN behind: not read
+    out = selector.point(question, [*ranked, tail])
+    assert out[0].text == HARBOUR[1] and out[-1] is tail
+    assert [c.score for c in out] == [3.0, 2.6, 2.5, -9.0]
+    assert all("span" in c.features for c in out[:3]) and "span" not in tail.features
+    reads = RememberedReads(load_pointer(BUNDLED, precision="int8"))
+    first = reads.distribution(question, HARBOUR[1])
+    assert reads.distribution(question, HARBOUR[1]) is first  # the lead of the first quote reuses the head's read
+    off = QuoteSelector({}, answer_pointer=BUNDLED, point_top_k=0)
+    again = [_candidate(t, s) for t, s in zip(HARBOUR, (3.0, 2.6, 2.5), strict=True)]
+    assert [c.text for c in off.point(question, again)] == HARBOUR
+    no_pointer = QuoteSelector({}, answer_pointer="off", point_top_k=3)
+    assert [c.text for c in no_pointer.point(question, again)] == HARBOUR
+
+
+def test_the_pipeline_with_the_pointer_reordering_answers_verbatim(tmp_path_factory, embedder) -> None:
+    """POINT_TOP_K=4 end to end: the head was read (its span masses are in the features), and the answer is
+    still a verbatim quote of the stored article with a verbatim lead."""
+    settings, store = shared_index(tmp_path_factory, embedder)
+    qa = QuestionAnswerer(settings.model_copy(update={"point_top_k": 4}), store, embedder)
+    try:
+        assert qa.pipeline.get_component("selector").point_top_k == 4
+        texts = {r.payload["article_id"]: r.payload["text"] for r in store.article_records(with_text=True)}
+        raw = qa.run_raw("How much did the bridge repairs cost?", include_outputs_from={"retriever"})
+        answer = raw["generator"]["answer"]
+        first = answer.quotes[0]
+        assert texts[first.article_id][first.start : first.end] == first.text and "million" in first.text
+        assert answer.lead is not None and first.text[answer.lead[0] : answer.lead[1]] == answer.answer
+        assert any("span" in c.features for c in raw["retriever"]["pool"].candidates)
     finally:
         qa.close()

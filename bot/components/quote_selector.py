@@ -14,7 +14,7 @@ from bot.answer_text import LONG_WORDS, lead_span, window_span
 from bot.components.embedder import torch_threads
 from bot.dates import QuestionDates, question_dates
 from bot.finetuned import disabled
-from bot.pointer import AnswerPointer, load_pointer
+from bot.pointer import AnswerPointer, RememberedReads, load_pointer
 from bot.rerank import load_cross_scorer
 from bot.scoring import (
     CHECK_TERMS,
@@ -42,6 +42,11 @@ SHORT_WORDS = 6  # a sentence shorter than this is quoted together with a neighb
 # alone it cannot be understood (or checked), so the previous sentence comes along when adjacent.
 _REFERS_BACK = re.compile(r"^(It|He|She|They|This|These|Those|His|Her|Their|Its)\b")
 MAX_PAIR_WORDS = 50
+# The answer pointer's re-ordering of the head (`QuoteSelector.point`): candidates within POINT_WITHIN log-odds of
+# the best, each moved by POINT_WEIGHT × its span mass; both chosen on the tuning halves of SQuAD and the news dev
+# set (docs/quality.md round 15).
+POINT_WITHIN = 4.0
+POINT_WEIGHT = 0.5
 LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
 
 
@@ -68,6 +73,9 @@ class QuoteSelector(StoreUser):
         device: str = "cpu",
         threads: int = 1,
         pointer_precision: str = "int8",
+        point_top_k: int = 0,
+        point_within: float = POINT_WITHIN,
+        point_weight: float = POINT_WEIGHT,
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
@@ -84,6 +92,9 @@ class QuoteSelector(StoreUser):
         self.device = device
         self.threads = threads
         self.pointer_precision = pointer_precision
+        self.point_top_k = point_top_k
+        self.point_within = point_within
+        self.point_weight = point_weight
         self._store = None
         self._cross = None
         self._pointer = None
@@ -115,6 +126,9 @@ class QuoteSelector(StoreUser):
             device=self.device,
             threads=self.threads,
             pointer_precision=self.pointer_precision,
+            point_top_k=self.point_top_k,
+            point_within=self.point_within,
+            point_weight=self.point_weight,
         )
 
     @classmethod
@@ -129,9 +143,10 @@ class QuoteSelector(StoreUser):
         context: str | None = None,
         as_of: str | None = None,
         dates: QuestionDates | None = None,
+        reads: RememberedReads | None = None,
     ) -> list[SentenceCandidate]:
         """Candidates with features and fused scores, best first (`as_of`: the day the question is asked;
-        `dates`: what the question says about time, when already read)."""
+        `dates`: what the question says about time, when already read; `reads`: the question's pointer reads)."""
         stats = self.resources.corpus_stats()
         qvec = np.asarray(embedding, dtype=np.float32)
         title_cos = {aid: float(vec @ qvec) for aid, vec in pool.titles.items()}
@@ -139,7 +154,8 @@ class QuoteSelector(StoreUser):
         dates = dates or question_dates(f"{context} {question}" if context else question, as_of)
         feats = compute_features(question, qvec, candidates, title_cos, stats.idf, stats.avg_len, context, dates)
         fuse(candidates, feats, self.weights)
-        return self.rerank(question, sorted(candidates, key=lambda c: c.score, reverse=True))
+        ranked = self.rerank(question, sorted(candidates, key=lambda c: c.score, reverse=True))
+        return self.point(question, ranked, reads)
 
     def rerank(self, question: str, ranked: list[SentenceCandidate]) -> list[SentenceCandidate]:
         """Re-order the head of `ranked` (best first) by fused score + `cross_weight` × the cross-encoder's logit
@@ -164,6 +180,32 @@ class QuoteSelector(StoreUser):
             c.score = score
         return head + ranked[len(slots) :]
 
+    def point(
+        self, question: str, ranked: list[SentenceCandidate], reads: RememberedReads | None = None
+    ) -> list[SentenceCandidate]:
+        """Re-order the head of `ranked` by fused score + `point_weight` × the answer pointer's span mass on each
+        sentence (`SpanDistribution.log_mass`): of sentences about the question, the one where the reader finds
+        an answer comes first. The head is the first `point_top_k` candidates within `point_within` log-odds
+        of the best; the new order takes over the fused scores, as in `rerank` (docs/quality.md round 15).
+        `reads` keeps each read for the lead of the first quote."""
+        if self.point_top_k < 2 or self.answer_pointer is None or not ranked:
+            return ranked
+        best = ranked[0].score
+        head = [c for c in ranked[: self.point_top_k] if c.score >= best - self.point_within]
+        if len(head) < 2:
+            return ranked
+        self.warm_up()
+        reader = reads or RememberedReads(self._pointer)
+        with torch_threads(self.threads):
+            dists = [reader.distribution(question, c.text) for c in head]
+        for c, dist in zip(head, dists, strict=True):
+            c.features["span"] = dist.log_mass if dist is not None else -1e3  # a sentence with no token: last
+        slots = [c.score for c in head]  # best first
+        head = sorted(head, key=lambda c: c.score + self.point_weight * c.features["span"], reverse=True)
+        for c, score in zip(head, slots, strict=True):
+            c.score = score
+        return head + ranked[len(slots) :]
+
     @component.output_types(
         drafts=list[QuoteDraft],
         confidence=float,
@@ -183,9 +225,11 @@ class QuoteSelector(StoreUser):
         """Rank `pool` for `question` (`context`: an earlier question, for follow-ups; `as_of`: the ISO date
         the question is asked, default today)."""
         dates = question_dates(f"{context} {question}" if context else question, as_of)
-        ranked = self.score(question, embedding, pool, context, as_of, dates)
+        self.warm_up()
+        reads = RememberedReads(self._pointer) if self._pointer is not None else None  # each quote read once
+        ranked = self.score(question, embedding, pool, context, as_of, dates, reads)
         stats = self.resources.corpus_stats()
-        drafts = self.select(ranked, limit, question=question, weight=stats.idf)
+        drafts = self.select(ranked, limit, question=question, weight=stats.idf, reads=reads)
         closest: list[ArticleRef] = []
         for c in ranked:
             if all(ref.article_id != c.article_id for ref in closest):
@@ -216,9 +260,17 @@ class QuoteSelector(StoreUser):
         texts = [d.quote.text for d in drafts[:CHECKED_QUOTES]]
         return read_until_settled(score, texts, base, model.weights, cuts)
 
-    def select(self, ranked: list[SentenceCandidate], limit: int, question: str = "", weight=None) -> list[QuoteDraft]:
+    def select(
+        self,
+        ranked: list[SentenceCandidate],
+        limit: int,
+        question: str = "",
+        weight=None,
+        reads: RememberedReads | None = None,
+    ) -> list[QuoteDraft]:
         """Up to `limit` quote drafts from scored candidates (`ranked`: best first), greedily; with the
-        `question` each draft also gets its lead and, when long, its shown window (`weight`: term IDF)."""
+        `question` each draft also gets its lead and, when long, its shown window (`weight`: term IDF;
+        `reads`: the pointer's reads of this question so far, reused for the lead)."""
         by_key = {(c.article_id, c.start): c for c in ranked}
         drafts: list[QuoteDraft] = []
         seen: set[str] = set()
@@ -238,7 +290,7 @@ class QuoteSelector(StoreUser):
             used[best.article_id] = used.get(best.article_id, 0) + 1
             # the lead only matters for the first verified quote: the first few drafts get one
             # the pointer reads only the first draft (the others lead only if it fails verification, which is rare)
-            pointer = self._lead_pointer(not drafts)
+            pointer = self._lead_pointer(not drafts, reads)
             with torch_threads(self.threads if pointer is not None else 0):  # as the reranker: no contention
                 drafts.append(self._draft(best, pair, question, weight, len(drafts) < LEAD_DRAFTS, pointer))
         return drafts
@@ -279,12 +331,15 @@ class QuoteSelector(StoreUser):
         _, _, first, second = max(options, key=lambda o: o[:2])
         return first, second
 
-    def _lead_pointer(self, wanted: bool) -> AnswerPointer | None:
-        """The answer pointer when `wanted` and configured (loaded at the first use when not warmed up)."""
+    def _lead_pointer(
+        self, wanted: bool, reads: RememberedReads | None = None
+    ) -> AnswerPointer | RememberedReads | None:
+        """The answer pointer (through the question's `reads`, when given) when `wanted` and configured (loaded
+        at the first use when not warmed up)."""
         if not wanted or self.answer_pointer is None:
             return None
         self.warm_up()
-        return self._pointer
+        return reads or self._pointer
 
     @staticmethod
     def _draft(
@@ -293,7 +348,7 @@ class QuoteSelector(StoreUser):
         question: str = "",
         weight=None,
         with_lead: bool = True,
-        pointer: AnswerPointer | None = None,
+        pointer: AnswerPointer | RememberedReads | None = None,
     ) -> QuoteDraft:
         text, start, end = c.text, c.start, c.end
         sentences: list[tuple[int, int]] = [(0, len(text))]
