@@ -24,6 +24,19 @@ def embedder():
     return Embedder(bundled_model_path())
 
 
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory, embedder):
+    """A QuestionAnswerer over the session's shared fixture index (fixtures/support.py `shared_index`)."""
+    from fixtures.support import shared_index
+
+    from bot.pipeline import QuestionAnswerer
+
+    settings, store = shared_index(tmp_path_factory, embedder)
+    answerer = QuestionAnswerer(settings, store, embedder)
+    yield answerer
+    answerer.close()
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Factory for settings isolated in tmp_path (embedded store, articles, data folder), ignoring any .env."""

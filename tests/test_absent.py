@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from fixtures.support import shared_index
-
 from bot.absent import absent_line, absent_words, fold
 from bot.cli import answer_record, format_answer
 from bot.pipeline import QuestionAnswerer
@@ -54,14 +51,6 @@ def test_a_word_typed_without_diacritics_or_a_names_adjective_counts_as_used() -
     for adjective in ("Mongolian", "Californian", "Parisian", "Canadian"):
         assert absent_words(f"Did Kurilla meet the {adjective} chief?", df, folded=folded) == [], adjective
     assert absent_words("Did Kurilla meet the Texan chief?", df, folded=folded) == ["Texan"]
-
-
-@pytest.fixture(scope="module")
-def qa(tmp_path_factory, embedder):
-    settings, store = shared_index(tmp_path_factory, embedder)
-    answerer = QuestionAnswerer(settings, store, embedder)
-    yield answerer
-    answerer.close()
 
 
 def stored_terms(qa: QuestionAnswerer) -> set[str]:

@@ -4,7 +4,6 @@ in place of the question asked."""
 
 from __future__ import annotations
 
-import pytest
 from fixtures.support import shared_index
 
 from bot.pipeline import QuestionAnswerer
@@ -53,14 +52,6 @@ def test_a_lower_case_word_is_read_only_as_an_english_word() -> None:
 def test_ties_go_to_the_more_frequent_word() -> None:
     assert respelled_word("briddge", DF) == "bridge"
     assert respelled_word("brige", DF) == "bridge"  # "bride" and "bridge" are both one edit away: 7 uses beat 1
-
-
-@pytest.fixture(scope="module")
-def qa(tmp_path_factory, embedder):
-    settings, store = shared_index(tmp_path_factory, embedder)
-    answerer = QuestionAnswerer(settings, store, embedder)
-    yield answerer
-    answerer.close()
 
 
 def test_a_declined_question_with_a_misspelled_name_suggests_the_respelled_one(qa) -> None:

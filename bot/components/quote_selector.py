@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,26 @@ MAX_PAIR_WORDS = 50
 POINT_WITHIN = 4.0
 POINT_WEIGHT = 0.5
 LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
+
+
+def _head(ranked: list[SentenceCandidate], top_k: int, within: float) -> list[SentenceCandidate]:
+    """The first `top_k` of `ranked` (best first) within `within` log-odds of the best: the candidates a re-ordering
+    reads (further behind they gained nothing on the tuning halves, and a clear winner costs no read)."""
+    best = ranked[0].score
+    return [c for c in ranked[:top_k] if c.score >= best - within]
+
+
+def _reordered(
+    ranked: list[SentenceCandidate], head: list[SentenceCandidate], key: Callable[[SentenceCandidate], float]
+) -> list[SentenceCandidate]:
+    """`ranked` with its `head` re-ordered by `key` (best first). The head takes over its own fused scores in the
+    new order: quote floors, merges and the tail's distance to the head stay on the fused scale they were
+    calibrated on."""
+    slots = [c.score for c in head]  # best first
+    head = sorted(head, key=key, reverse=True)
+    for c, score in zip(head, slots, strict=True):
+        c.score = score
+    return head + ranked[len(slots) :]
 
 
 @component
@@ -165,8 +186,7 @@ class QuoteSelector(StoreUser):
         tail's distance to the head stay on the fused scale they were calibrated on."""
         if self.reranker is None or not ranked:
             return ranked
-        best = ranked[0].score
-        head = [c for c in ranked[: self.rerank_top_k] if c.score >= best - self.rerank_within]
+        head = _head(ranked, self.rerank_top_k, self.rerank_within)
         if len(head) < 2:
             return ranked
         self.warm_up()
@@ -174,11 +194,7 @@ class QuoteSelector(StoreUser):
             logits = self._cross.scores(question, [c.text for c in head])
         for c, z in zip(head, logits, strict=True):
             c.features["cross"] = float(z)
-        slots = [c.score for c in head]  # best first
-        head = sorted(head, key=lambda c: c.score + self.cross_weight * c.features["cross"], reverse=True)
-        for c, score in zip(head, slots, strict=True):
-            c.score = score
-        return head + ranked[len(slots) :]
+        return _reordered(ranked, head, lambda c: c.score + self.cross_weight * c.features["cross"])
 
     def point(
         self, question: str, ranked: list[SentenceCandidate], reads: RememberedReads | None = None
@@ -190,8 +206,7 @@ class QuoteSelector(StoreUser):
         `reads` keeps each read for the lead of the first quote."""
         if self.point_top_k < 2 or self.answer_pointer is None or not ranked:
             return ranked
-        best = ranked[0].score
-        head = [c for c in ranked[: self.point_top_k] if c.score >= best - self.point_within]
+        head = _head(ranked, self.point_top_k, self.point_within)
         if len(head) < 2:
             return ranked
         self.warm_up()
@@ -200,11 +215,7 @@ class QuoteSelector(StoreUser):
             dists = [reader.distribution(question, c.text) for c in head]
         for c, dist in zip(head, dists, strict=True):
             c.features["span"] = dist.log_mass if dist is not None else -1e3  # a sentence with no token: last
-        slots = [c.score for c in head]  # best first
-        head = sorted(head, key=lambda c: c.score + self.point_weight * c.features["span"], reverse=True)
-        for c, score in zip(head, slots, strict=True):
-            c.score = score
-        return head + ranked[len(slots) :]
+        return _reordered(ranked, head, lambda c: c.score + self.point_weight * c.features["span"])
 
     @component.output_types(
         drafts=list[QuoteDraft],
