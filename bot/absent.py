@@ -23,17 +23,13 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 
-from bot.lexicon import canon
-from indexing.sparse import _TOKEN, STOPWORDS, _stem
+from bot.spelling import term_of
+from indexing.sparse import _TOKEN, STOPWORDS
 
 MAX_NAMED = 3  # more reads as noise: names and numbers first, then the question's order
 # a number is named when it reads as one: digits, thousands groups or a decimal, not a list like "3,6"
 _NUMBER = re.compile(r"\d{2,}|\d{1,3}(?:,\d{3})+|\d+\.\d+")
 _CONTRACTED = re.compile(r"['’]t\b")
-
-
-def _term(word: str) -> str:
-    return canon(_stem(word.lower()))
 
 
 def fold(term: str) -> str:
@@ -45,14 +41,14 @@ def _used(word: str, df: Mapping[str, int], folded: Collection[str]) -> bool:
     """Does some article use `word`: its term, the term typed without diacritics (`folded`: the collection's
     terms with diacritics, folded), or for a capitalised word the name it is the adjective of
     ("Mongolian" → "Mongolia", "Parisian" → "Paris", "Canadian" → "Canada")?"""
-    term = _term(word)
+    lower = word.lower()
+    term = term_of(lower)
     if df.get(term, 0) > 0 or term in folded:
         return True
-    lower = word.lower()
     if not word[:1].isupper() or not lower.endswith("n"):
         return False
     bases = [lower[:-1]] + ([lower[:-3], lower[:-3] + "a"] if lower.endswith("ian") else [])
-    return any(len(b) >= 4 and df.get(_term(b), 0) > 0 for b in bases)
+    return any(len(b) >= 4 and df.get(term_of(b), 0) > 0 for b in bases)
 
 
 def _named(word: str, first: bool) -> bool:
