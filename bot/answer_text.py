@@ -41,8 +41,17 @@ def did_you_mean_line(answer: Answer) -> str | None:
 
 
 def absent_note(answer: Answer) -> str | None:
-    """The line naming the question's words that no indexed article uses (bot/absent.py); None without any."""
-    return absent_line(answer.absent)
+    """The note naming what the articles lack: the question's numbered names the closest article never mentions
+    (bot/numbered.py), then its words that no indexed article uses (bot/absent.py); None without either."""
+    lines = [unmatched_line(answer.unmatched), absent_line(answer.absent)]
+    return " ".join(line for line in lines if line) or None
+
+
+def unmatched_line(names: list[str]) -> str | None:
+    """ "The closest article never mentions “Super Bowl 50”." (None without names)."""
+    if not names:
+        return None
+    return f"The closest article never mentions {' or '.join(f'“{n}”' for n in names)}."
 
 
 CONTENTLESS_HINT = (

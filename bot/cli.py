@@ -58,6 +58,7 @@ def answer_record(item_id: Any, question: str, answer: Answer | None, error: str
         "dated": answer.dated if answer else False,
         "did_you_mean": answer.did_you_mean if answer else None,
         "absent": list(answer.absent) if answer else [],
+        "unmatched": list(answer.unmatched) if answer else [],
         "quotes": [quote_dict(q) for q in answer.quotes] if answer else [],
         "latency_ms": answer.latency_ms if answer else 0.0,
     }

@@ -73,6 +73,7 @@ def test_ask_jsonl_contract(env, capsys, monkeypatch):
         "dated",
         "did_you_mean",
         "absent",
+        "unmatched",
         "quotes",
         "latency_ms",
     }

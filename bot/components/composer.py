@@ -8,6 +8,7 @@ from haystack import component, default_from_dict, default_to_dict
 
 from bot.answer_text import ABSTAIN_TEXT, extractive_answer
 from bot.dates import QuestionDates, predates
+from bot.numbered import unmatched
 from bot.scoring import (
     DEFAULT_ABSTAIN_THRESHOLD,
     DEFAULT_NEIGHBOUR_FLOOR,
@@ -24,7 +25,9 @@ class AnswerComposer:
     `bot.pipeline.composer_for` passes the thresholds of the model in use), and marks the answer
     `tentative` when it is under `tentative_threshold` (same default rule): weak evidence is shown as the closest
     passages, not as an answer; so is an answer whose first quote's article predates the time the question asks
-    about (`dates`, from the selector: `bot.dates.predates`). Later quotes
+    about (`dates`, from the selector: `bot.dates.predates`). It also declines when the first quote's `article`
+    (title or text) never mentions a numbered name of the question ("Super Bowl 50" answered from Super Bowl
+    LVII coverage; bot/numbered.py) and says which in `Answer.unmatched`. Later quotes
     (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's, or
     within `neighbour_floor` when they sit right next to the first quote in its article (the verifier's
     `adjacent`, in `quotes + more_quotes` order); a kept "More quotes" one moves up when a quote before it is cut."""
@@ -73,10 +76,15 @@ class AnswerComposer:
         lead: tuple[int, int] | None = None,
         adjacent: list[bool] | None = None,
         dates: QuestionDates | None = None,
+        article: str = "",
     ) -> dict[str, Any]:
         if not quotes or confidence < self.threshold:
             return {"answer": Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest)}
         first = quotes[0]
+        missing = unmatched(question, f"{first.title}\n{article or first.text}")
+        if missing:  # the quotes are about another member of the series the question names
+            answer = Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, unmatched=missing)
+            return {"answer": answer}
         # later quotes that clear their floor, in rank order; one kept from "More quotes" moves up into the first
         # `len(quotes)` when a quote before it was cut
         later = quotes[1:] + more_quotes

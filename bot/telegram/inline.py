@@ -46,9 +46,13 @@ def quote_result(number: int, quote: Quote) -> InlineQueryResultArticle:
     )
 
 
-def _not_found(absent: list[str]) -> str:
-    """The button of a declined question: the first word no article uses when it fits (bot/absent.py)."""
-    named = f"Not found — no article mentions “{absent[0]}”" if absent else ""
+def _not_found(absent: list[str], unmatched: list[str] | None = None) -> str:
+    """The button of a declined question: the numbered name the closest article never mentions
+    (bot/numbered.py), else the first word no article uses (bot/absent.py), when it fits."""
+    if unmatched:
+        named = f"Not found — no answer about “{unmatched[0]}”"
+    else:
+        named = f"Not found — no article mentions “{absent[0]}”" if absent else ""
     return named if 0 < len(named) <= BUTTON_CHARS else "Not found in the articles — ask me here"
 
 
@@ -81,7 +85,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         ask, text = (
             (answer.did_you_mean, f"Did you mean “{answer.did_you_mean}”?")
             if answer.did_you_mean and deep_link_payload(answer.did_you_mean)
-            else (question, _not_found(answer.absent))
+            else (question, _not_found(answer.absent, answer.unmatched))
         )
         await query.answer(
             [],

@@ -248,7 +248,7 @@ def answer_blocks(answer: Answer, quotes: Sequence[Quote] | None = None, limit: 
     quotes = list(answer.quotes if quotes is None else quotes)
     if answer.abstained or not quotes:
         blocks = [esc(piece) for piece in cut_text(answer.answer.strip() or NOT_FOUND, limit)]
-        if answer.absent:
+        if absent_note(answer):
             blocks.append(f"<i>{esc(absent_note(answer))}</i>")
         if answer.did_you_mean:
             blocks.append(f"<i>{esc(did_you_mean_line(answer))}</i>")

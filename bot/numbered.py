@@ -1,0 +1,105 @@
+"""Numbered names in a question ("Super Bowl 50", "Apollo 11", "King Charles III", "iPhone 14") and whether an
+article mentions them.
+
+A name with a number picks one of a series. A collection that covers another member of the series quotes it with
+confidence: "What color pants did the Broncos wear in Super Bowl 50?" asked of news about Super Bowl LVII was
+answered with "The Chiefs will be wearing white uniforms with red pants". The sentence is about the question's
+topic, so neither the fused score nor the answer checker can tell; the number can. When the article of the first
+quote never mentions the numbered name, the bot declines and says so (bot/components/composer.py).
+
+Matching is exact up to case, spacing ("Superbowl 50"), diacritics ("Boleslaw II" / "Bolesław II"), a plural
+or list ("Super Bowls XXI and XXIV") and the number's spelling (50 / L, 1 / I): "Apollo 1" never matches
+"Apollo 11". Dates ("September 17") and
+possessives ("Luther's 95 Theses") are not names of this kind.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from bot.dates import MONTHS
+
+# capitalised words (not a possessive), then a number: 1-3 digits not part of a list, score, date or time, or
+# a Roman numeral
+_NUMBERED = re.compile(
+    r"(?<![\w'’])((?:(?:[A-Z]|[a-z][A-Z])[\w-]*(?<!['’]s)\s+)+)(\d{1,3}|[IVXL]+)(?![\w,.:/–-]\d)(?![\w'’]|-\w)"
+)
+# capitalised only because a sentence starts with them: dropped from the front of a name
+_LEADING = frozenset(
+    "A An And Are As At By Did Do Does During For From How If In Is Of On Since The To Was Were What When Where "  # noqa: SIM905
+    "Which While Who Whom Whose Why After Before About Besides Between Under Over Until With Without".split()
+)
+# letters that carry no combining mark to strip ("Bolesław")
+_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE"})
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def numbered_names(question: str) -> list[str]:
+    """The question's numbered names, as written ("Super Bowl 50"), in order, each once."""
+    names: list[str] = []
+    for match in _NUMBERED.finditer(question):
+        words, number = match.group(1).split(), match.group(2)
+        while words and words[0] in _LEADING:
+            words = words[1:]
+        if not words or words[-1].lower().rstrip(".") in MONTHS or _value(number) is None:
+            continue
+        name = " ".join([*words, number])
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def mentions(text: str, name: str) -> bool:
+    """Does `text` mention the numbered `name` (see the module's rules)?"""
+    return _pattern(name).search(_fold(text)) is not None
+
+
+def unmatched(question: str, text: str) -> list[str]:
+    """The question's numbered names that `text` (an article's title and text) never mentions."""
+    return [name for name in numbered_names(question) if not mentions(text, name)]
+
+
+@lru_cache(maxsize=256)
+def _pattern(name: str) -> re.Pattern[str]:
+    """The numbered name as a pattern over folded text: its letters with optional spaces between ("Superbowl" /
+    "Super Bowl") and an optional plural, then its number in either spelling, alone or in a list ("Super Bowls
+    XXI and XXIV"), on word boundaries."""
+    *words, number = name.split()
+    value = _value(number)
+    spellings = {number.lower(), str(value), _roman(value).lower()} - {""}
+    letters = _fold("".join(words))
+    letters = letters[:-1] if letters.endswith("s") and len(letters) > 2 else letters
+    head = r"\s*".join(re.escape(ch) for ch in letters)
+    numbers = "|".join(sorted(map(re.escape, spellings), key=len, reverse=True))
+    listed = r"(?:(?:\d{1,3}|[ivxlc]+),?\s+(?:(?:and|or|&)\s+)?)*"
+    return re.compile(rf"(?<!\w){head}s?\s+{listed}(?:{numbers})(?!\w)")
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics (the same length is not needed: only presence is asked)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _value(number: str) -> int | None:
+    """The number's value: digits, or a well-formed Roman numeral (None otherwise: "IL", "VV")."""
+    if number.isdigit():
+        return int(number)
+    total = 0
+    for i, ch in enumerate(number):
+        value = _ROMAN[ch]
+        total += -value if i + 1 < len(number) and _ROMAN[number[i + 1]] > value else value
+    return total if total > 0 and _roman(total) == number else None
+
+
+def _roman(value: int) -> str:
+    """`value` as a Roman numeral (1-399; "" beyond)."""
+    if not 0 < value < 400:
+        return ""
+    out = ""
+    for numeral, amount in (("C", 100), ("XC", 90), ("L", 50), ("XL", 40), ("X", 10), ("IX", 9), ("V", 5)):
+        while value >= amount:
+            out, value = out + numeral, value - amount
+    return out + ("IV" if value == 4 else "I" * value)

@@ -1,0 +1,97 @@
+"""Numbered names (bot/numbered.py): a question about "Super Bowl 50" is declined, not answered from coverage of
+Super Bowl LVII, and the reply says which name the closest article never mentions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fixtures.support import make_test_settings
+
+from bot.cli import answer_record, format_answer
+from bot.numbered import mentions, numbered_names, unmatched
+from bot.pipeline import QuestionAnswerer
+from bot.telegram.inline import _not_found
+from bot.telegram.render import render_answer
+
+
+def test_numbered_names_are_read_as_written_and_dates_lists_and_possessives_are_not() -> None:
+    assert numbered_names("What color pants did the Broncos wear in Super Bowl 50?") == ["Super Bowl 50"]
+    assert numbered_names("Who won Super Bowl XLIX and Super Bowl XLIX?") == ["Super Bowl XLIX"]
+    assert numbered_names("Is the iPhone 14 out, and when did Apollo 11 land?") == ["iPhone 14", "Apollo 11"]
+    assert numbered_names("Britain’s King Charles III was diagnosed with what?") == ["King Charles III"]
+    for question in (
+        "Who opened the building on October 9, 2004?",  # a date
+        "When were Luther's 95 Theses translated?",  # a possessive's count
+        "Besides 1,3 and 7, what other digit?",  # a list
+        "What is Psalm 31:5?",  # a verse
+        "What record has Denver 0-4?",  # a score
+        "In 2015 who won?",  # a year is a date (bot/dates.py)
+        "Did I say so?",
+    ):
+        assert numbered_names(question) == [], question
+
+
+def test_a_mention_matches_the_number_in_either_spelling_and_never_another_member() -> None:
+    assert mentions("Super Bowl L was played in 2016.", "Super Bowl 50")
+    assert mentions("before Superbowl 50.", "Super Bowl 50") and mentions("at Super Bowl 50.", "Superbowl 50")
+    assert mentions("World War I began", "World War 1") and mentions("the MHC class I receptor", "MHC Class 1")
+    assert mentions("Bolesław II of Masovia", "Boleslaw II")
+    assert mentions("Elway's defeats in Super Bowls XXI and XXIV", "Super Bowl XXIV")
+    assert mentions("losing in Super Bowl XII, XXII, XXIV, and XLVIII", "Super Bowl XLVIII")
+    assert mentions("along Interstate 15 and Interstate 215", "Interstates 15")
+    assert mentions("King Charles III’s cancer", "King Charles III")
+    assert not mentions("the Apollo 11 mission", "Apollo 1")
+    assert not mentions("Super Bowl LVII", "Super Bowl 50") and not mentions("Super Bowl 500", "Super Bowl 50")
+    assert unmatched("Who won Super Bowl 50 after Apollo 11?", "Apollo 11 and Super Bowl LVII") == ["Super Bowl 50"]
+
+
+LVII = """The Kansas City Chiefs beat the Philadelphia Eagles 38-35 in Super Bowl LVII in Glendale, Arizona.
+
+The Chiefs wore white uniforms with red pants, red numerals and yellow trim. The Eagles wore green uniforms with \
+white pants.
+
+Patrick Mahomes was named the game's most valuable player after throwing three touchdown passes.
+"""
+
+
+@pytest.fixture(scope="module")
+def super_bowl(tmp_path_factory, embedder):
+    """An answerer over one article about Super Bowl LVII."""
+    from indexing.models import Article
+    from indexing.prepare import prepare_article
+    from indexing.store import Store
+    from indexing.writer import index_prepared
+
+    settings = make_test_settings(tmp_path_factory.mktemp("numbered") / "qdrant")
+    store = Store.open(settings)
+    article = Article(
+        article_id="lvii",
+        title="Chiefs top Eagles in Super Bowl LVII",
+        text=LVII,
+        url="https://news.example/super-bowl-lvii",
+        source="Example News",
+        published="2023-02-13",
+        origin="test",
+    )
+    index_prepared(store, [prepare_article(article)], embedder)
+    qa = QuestionAnswerer(settings, store, embedder)
+    yield qa
+    qa.close()
+    store.close()
+
+
+def test_a_question_about_another_member_of_the_series_is_declined_and_says_why(super_bowl) -> None:
+    asked = super_bowl.ask("What color pants did the Chiefs wear in Super Bowl LVII?")
+    assert not asked.abstained and not asked.unmatched
+    assert "red pants" in asked.quotes[0].text
+    # the same question about Super Bowl 50 finds the same sentence, and the article never mentions that game
+    other = super_bowl.ask("What color pants did the Chiefs wear in Super Bowl 50?")
+    assert other.abstained and not other.quotes
+    assert other.unmatched == ["Super Bowl 50"]
+    note = "The closest article never mentions “Super Bowl 50”."
+    assert note in format_answer(other)
+    assert note in "\n".join(render_answer(other))
+    assert json.loads(json.dumps(answer_record("1", other.question, other)))["unmatched"] == ["Super Bowl 50"]
+    assert _not_found(other.absent, other.unmatched) == "Not found — no answer about “Super Bowl 50”"  # inline mode
+    assert any(ref.article_id == "lvii" for ref in other.closest)  # the decline still names the closest article
