@@ -7,6 +7,10 @@ answered with "The Chiefs will be wearing white uniforms with red pants". The se
 topic, so neither the fused score nor the answer checker can tell; the number can. When the article of the first
 quote never mentions the numbered name, the bot declines and says so (bot/components/composer.py).
 
+A year works the same way: "What party won the 2015 UK election?" answered from an article that never mentions
+2015 (nor was published in it) is about another election. Only a question with one year is checked: two years
+are mostly a range or a comparison ("from 1995 to 2000"), which articles write in many ways ("1646–7").
+
 Matching is exact up to case, spacing ("Superbowl 50"), diacritics ("Boleslaw II" / "Bolesław II"), a plural
 or list ("Super Bowls XXI and XXIV") and the number's spelling (50 / L, 1 / I): "Apollo 1" never matches
 "Apollo 11". Dates ("September 17") and
@@ -26,6 +30,8 @@ from bot.dates import MONTHS
 _NUMBERED = re.compile(
     r"(?<![\w'’])((?:(?:[A-Z]|[a-z][A-Z])[\w-]*(?<!['’]s)\s+)+)(\d{1,3}|[IVXL]+)(?![\w,.:/–-]\d)(?![\w'’]|-\w)"
 )
+# a year: not part of a bigger number, an amount, a decade ("1990s") or a range ("1646-47")
+_YEAR = re.compile(r"(?<![\w,.$£€'’])(1[5-9]\d\d|20\d\d)(?![\w'’]|[,.]\d|\s*[–-]\s*\d)")
 # capitalised only because a sentence starts with them: dropped from the front of a name
 _LEADING = frozenset(
     "A An And Are As At By Did Do Does During For From How If In Is Of On Since The To Was Were What When Where "  # noqa: SIM905
@@ -56,9 +62,22 @@ def mentions(text: str, name: str) -> bool:
     return _pattern(name).search(_fold(text)) is not None
 
 
-def unmatched(question: str, text: str) -> list[str]:
-    """The question's numbered names that `text` (an article's title and text) never mentions."""
-    return [name for name in numbered_names(question) if not mentions(text, name)]
+def asked_years(question: str) -> list[str]:
+    """The question's year when it names exactly one ("in 2015", "the 2015 election"; not "the 1990s", "1,950")."""
+    years = set(_YEAR.findall(question))
+    return sorted(years) if len(years) == 1 else []
+
+
+def unmatched(question: str, text: str, published: str | None = None) -> list[str]:
+    """The question's numbered names and year that an article never mentions (`text`: its title and text;
+    `published`: its ISO date, which stands for its year: news rarely repeats the year it is written in)."""
+    names = [name for name in numbered_names(question) if not mentions(text, name)]
+    years = [
+        year
+        for year in asked_years(question)
+        if not (published or "").startswith(year) and not re.search(rf"(?<!\d){year}(?!\d)", text)
+    ]
+    return names + years
 
 
 @lru_cache(maxsize=256)

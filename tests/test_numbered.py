@@ -9,7 +9,7 @@ import pytest
 from fixtures.support import make_test_settings
 
 from bot.cli import answer_record, format_answer
-from bot.numbered import mentions, numbered_names, unmatched
+from bot.numbered import asked_years, mentions, numbered_names, unmatched
 from bot.pipeline import QuestionAnswerer
 from bot.telegram.inline import _not_found
 from bot.telegram.render import render_answer
@@ -44,6 +44,18 @@ def test_a_mention_matches_the_number_in_either_spelling_and_never_another_membe
     assert not mentions("the Apollo 11 mission", "Apollo 1")
     assert not mentions("Super Bowl LVII", "Super Bowl 50") and not mentions("Super Bowl 500", "Super Bowl 50")
     assert unmatched("Who won Super Bowl 50 after Apollo 11?", "Apollo 11 and Super Bowl LVII") == ["Super Bowl 50"]
+
+
+def test_a_single_year_must_be_in_the_article_or_its_date() -> None:
+    assert asked_years("What party won the 2015 UK election?") == ["2015"]
+    assert asked_years("Who won on October 9, 2004?") == ["2004"]
+    for question in ("What changed from 1995 to 2000?", "Who led in the 1990s?", "Who won the 2015-16 title?"):
+        assert asked_years(question) == [], question  # a range, a decade: written in too many ways to check
+    assert asked_years("Did 1,950 people or $2000 come?") == []  # amounts, not years
+    assert unmatched("Who won the 2015 election?", "The Conservatives won in 2010.") == ["2015"]
+    assert unmatched("Who won the 2015 election?", "The Conservatives won.", published="2015-05-08") == []
+    assert unmatched("Who won the 2015 election?", "In 2015 the Conservatives won.") == []
+    assert unmatched("Who won the 2015 election?", "It cost 20150 pounds.") == ["2015"]
 
 
 LVII = """The Kansas City Chiefs beat the Philadelphia Eagles 38-35 in Super Bowl LVII in Glendale, Arizona.
@@ -93,5 +105,10 @@ def test_a_question_about_another_member_of_the_series_is_declined_and_says_why(
     assert note in format_answer(other)
     assert note in "\n".join(render_answer(other))
     assert json.loads(json.dumps(answer_record("1", other.question, other)))["unmatched"] == ["Super Bowl 50"]
+    # a year works the same way: the article (published in 2023) never mentions 2019
+    earlier = super_bowl.ask("Who did the Chiefs beat in the 2019 Super Bowl?")
+    assert earlier.abstained and earlier.unmatched == ["2019"]
+    assert "The closest article never mentions “2019”." in format_answer(earlier)
+    assert not super_bowl.ask("Who did the Chiefs beat in the 2023 Super Bowl?").unmatched  # its published year
     assert _not_found(other.absent, other.unmatched) == "Not found — no answer about “Super Bowl 50”"  # inline mode
     assert any(ref.article_id == "lvii" for ref in other.closest)  # the decline still names the closest article

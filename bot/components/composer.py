@@ -26,8 +26,8 @@ class AnswerComposer:
     `tentative` when it is under `tentative_threshold` (same default rule): weak evidence is shown as the closest
     passages, not as an answer; so is an answer whose first quote's article predates the time the question asks
     about (`dates`, from the selector: `bot.dates.predates`). It also declines when the first quote's `article`
-    (title or text) never mentions a numbered name of the question ("Super Bowl 50" answered from Super Bowl
-    LVII coverage; bot/numbered.py) and says which in `Answer.unmatched`. Later quotes
+    (title or text) never mentions a numbered name or the year of the question ("Super Bowl 50" answered from
+    Super Bowl LVII coverage; bot/numbered.py) and says which in `Answer.unmatched`. Later quotes
     (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's, or
     within `neighbour_floor` when they sit right next to the first quote in its article (the verifier's
     `adjacent`, in `quotes + more_quotes` order); a kept "More quotes" one moves up when a quote before it is cut."""
@@ -81,7 +81,7 @@ class AnswerComposer:
         if not quotes or confidence < self.threshold:
             return {"answer": Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest)}
         first = quotes[0]
-        missing = unmatched(question, f"{first.title}\n{article or first.text}")
+        missing = unmatched(question, f"{first.title}\n{article or first.text}", first.published)
         if missing:  # the quotes are about another member of the series the question names
             answer = Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, unmatched=missing)
             return {"answer": answer}
