@@ -32,9 +32,14 @@ _NUMBER = re.compile(r"\d{2,}|\d{1,3}(?:,\d{3})+|\d+\.\d+")
 _CONTRACTED = re.compile(r"['’]t\b")
 
 
+# letters that carry no combining mark to strip ("Bolesław")
+_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE"})
+
+
 def fold(term: str) -> str:
-    """`term` without diacritics ("gospić" → "gospic")."""
-    return "".join(c for c in unicodedata.normalize("NFKD", term) if not unicodedata.combining(c))
+    """`term` without diacritics ("gospić" → "gospic", "bolesław" → "boleslaw")."""
+    decomposed = unicodedata.normalize("NFKD", term.translate(_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _used(word: str, df: Mapping[str, int], folded: Collection[str]) -> bool:

@@ -41,8 +41,9 @@ def did_you_mean_line(answer: Answer) -> str | None:
 
 
 def absent_note(answer: Answer) -> str | None:
-    """The note naming what the articles lack: the question's numbered names the closest article never mentions
-    (bot/numbered.py), then its words that no indexed article uses (bot/absent.py); None without either."""
+    """The note naming what the articles lack: the question's numbered names or year the closest article never
+    mentions (bot/numbered.py), then its words that no indexed article uses (bot/absent.py); None without
+    either."""
     lines = [unmatched_line(answer.unmatched), absent_line(answer.absent)]
     return " ".join(line for line in lines if line) or None
 

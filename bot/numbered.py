@@ -12,17 +12,17 @@ A year works the same way: "What party won the 2015 UK election?" answered from 
 are mostly a range or a comparison ("from 1995 to 2000"), which articles write in many ways ("1646–7").
 
 Matching is exact up to case, spacing ("Superbowl 50"), diacritics ("Boleslaw II" / "Bolesław II"), a plural
-or list ("Super Bowls XXI and XXIV") and the number's spelling (50 / L, 1 / I): "Apollo 1" never matches
-"Apollo 11". Dates ("September 17") and
-possessives ("Luther's 95 Theses") are not names of this kind.
+or list ("Super Bowls XXI and XXIV"), the number's spelling (50 / L, 1 / I) and "WW" for "World War": "Apollo 1"
+never matches "Apollo 11". Dates ("September 17") and possessives ("Luther's 95 Theses") are not names of this
+kind.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
+from bot.absent import fold
 from bot.dates import MONTHS
 
 # capitalised words (not a possessive), then a number: 1-3 digits not part of a list, score, date or time, or
@@ -30,6 +30,7 @@ from bot.dates import MONTHS
 _NUMBERED = re.compile(
     r"(?<![\w'’])((?:(?:[A-Z]|[a-z][A-Z])[\w-]*(?<!['’]s)\s+)+)(\d{1,3}|[IVXL]+)(?![\w,.:/–-]\d)(?![\w'’]|-\w)"
 )
+_WORLD_WAR = frozenset({"ww", "worldwar"})
 # a year: not part of a bigger number, an amount, a decade ("1990s") or a range ("1646-47")
 _YEAR = re.compile(r"(?<![\w,.$£€'’])(1[5-9]\d\d|20\d\d)(?![\w'’]|[,.]\d|\s*[–-]\s*\d)")
 # capitalised only because a sentence starts with them: dropped from the front of a name
@@ -37,8 +38,6 @@ _LEADING = frozenset(
     "A An And Are As At By Did Do Does During For From How If In Is Of On Since The To Was Were What When Where "  # noqa: SIM905
     "Which While Who Whom Whose Why After Before About Besides Between Under Over Until With Without".split()
 )
-# letters that carry no combining mark to strip ("Bolesław")
-_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE"})
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
 
@@ -90,16 +89,17 @@ def _pattern(name: str) -> re.Pattern[str]:
     spellings = {number.lower(), str(value), _roman(value).lower()} - {""}
     letters = _fold("".join(words))
     letters = letters[:-1] if letters.endswith("s") and len(letters) > 2 else letters
-    head = r"\s*".join(re.escape(ch) for ch in letters)
+    head = r"\s*".join(re.escape(ch) for ch in letters) + r"s?\s+"
+    if letters in _WORLD_WAR:  # "WW I", "WWII", "World War 2": one war however it is written
+        head = r"(?:world\s*war\s+|ww\s*)"
     numbers = "|".join(sorted(map(re.escape, spellings), key=len, reverse=True))
     listed = r"(?:(?:\d{1,3}|[ivxlc]+),?\s+(?:(?:and|or|&)\s+)?)*"
-    return re.compile(rf"(?<!\w){head}s?\s+{listed}(?:{numbers})(?!\w)")
+    return re.compile(rf"(?<!\w){head}{listed}(?:{numbers})(?!\w)")
 
 
 def _fold(text: str) -> str:
-    """Lower case without diacritics (the same length is not needed: only presence is asked)."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """Lower case without diacritics (bot.absent.fold)."""
+    return fold(text).lower()
 
 
 def _value(number: str) -> int | None:

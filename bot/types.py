@@ -75,8 +75,8 @@ class Answer:
     # The question's words that no indexed article uses (bot/absent.py): every content word on a decline or a
     # flagged answer, names and numbers on an answer; renderers say "No indexed article mentions …".
     absent: list[str] = field(default_factory=list)
-    # Declined because the first quote's article never mentions a numbered name of the question ("Super Bowl 50",
-    # bot/numbered.py); renderers say "The closest article never mentions …".
+    # Declined because the first quote's article never mentions a numbered name or the year of the question
+    # ("Super Bowl 50", "2015"; bot/numbered.py); renderers say "The closest article never mentions …".
     unmatched: list[str] = field(default_factory=list)
 
 

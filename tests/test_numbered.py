@@ -37,6 +37,8 @@ def test_a_mention_matches_the_number_in_either_spelling_and_never_another_membe
     assert mentions("before Superbowl 50.", "Super Bowl 50") and mentions("at Super Bowl 50.", "Superbowl 50")
     assert mentions("World War I began", "World War 1") and mentions("the MHC class I receptor", "MHC Class 1")
     assert mentions("Bolesław II of Masovia", "Boleslaw II")
+    assert mentions("allied in World War I", "WW I") and mentions("after WWII ended", "World War 2")
+    assert not mentions("World War II", "World War 1")
     assert mentions("Elway's defeats in Super Bowls XXI and XXIV", "Super Bowl XXIV")
     assert mentions("losing in Super Bowl XII, XXII, XXIV, and XLVIII", "Super Bowl XLVIII")
     assert mentions("along Interstate 15 and Interstate 215", "Interstates 15")

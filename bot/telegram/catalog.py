@@ -11,16 +11,15 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 
+from bot.absent import fold as fold_diacritics
 from bot.types import ArticleRef
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form for matching titles ("Zürich" ~ "zurich")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Case- and accent-insensitive form for matching titles ("Zürich" ~ "zurich"; bot.absent.fold)."""
+    return fold_diacritics(text.casefold())
 
 
 def article_token(article_id: str) -> str:
