@@ -57,8 +57,12 @@ def numbered_names(question: str) -> list[str]:
 
 
 def mentions(text: str, name: str) -> bool:
-    """Does `text` mention the numbered `name` (see the module's rules)?"""
-    return _pattern(name).search(_fold(text)) is not None
+    """Does `text` mention the numbered `name` (see the module's rules)? The text is folded only when its lower
+    case does not match (folding a news article takes ~2 ms; a match in its lower case ~0.1 ms)."""
+    pattern = _pattern(name)
+    if pattern.search(text.lower()):
+        return True
+    return not text.isascii() and pattern.search(_fold(text)) is not None
 
 
 def asked_years(question: str) -> list[str]:
