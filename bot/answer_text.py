@@ -44,7 +44,8 @@ def absent_note(answer: Answer) -> str | None:
     """The note naming what the articles lack: the question's numbered names or year the closest article never
     mentions (bot/numbered.py), then its words that no indexed article uses (bot/absent.py); None without
     either."""
-    lines = [unmatched_line(answer.unmatched), absent_line(answer.absent)]
+    unmatched = [name for name in answer.unmatched if name not in answer.absent]  # said once, the stronger way
+    lines = [unmatched_line(unmatched), absent_line(answer.absent)]
     return " ".join(line for line in lines if line) or None
 
 
