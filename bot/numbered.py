@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from bot.absent import fold
 from bot.dates import MONTHS
+from indexing.sparse import STOPWORDS
 
 # capitalised words (not a possessive), then a number: 1-3 digits not part of a list, score, date or time, or
 # a Roman numeral
@@ -33,11 +34,9 @@ _NUMBERED = re.compile(
 _WORLD_WAR = frozenset({"ww", "worldwar"})
 # a year: not part of a bigger number, an amount, a decade ("1990s") or a range ("1646-47")
 _YEAR = re.compile(r"(?<![\w,.$£€'’])(1[5-9]\d\d|20\d\d)(?![\w'’]|[,.]\d|\s*[–-]\s*\d)")
-# capitalised only because a sentence starts with them: dropped from the front of a name
-_LEADING = frozenset(
-    "A An And Are As At By Did Do Does During For From How If In Is Of On Since The To Was Were What When Where "  # noqa: SIM905
-    "Which While Who Whom Whose Why After Before About Besides Between Under Over Until With Without".split()
-)
+# capitalised only because a sentence starts with them: function words (the indexer's stop words and a few
+# more) are dropped from the front of a name
+_LEADING = frozenset({"since", "whose", "besides", "without"}) | STOPWORDS
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
 
@@ -46,7 +45,7 @@ def numbered_names(question: str) -> list[str]:
     names: list[str] = []
     for match in _NUMBERED.finditer(question):
         words, number = match.group(1).split(), match.group(2)
-        while words and words[0] in _LEADING:
+        while words and words[0].lower() in _LEADING:
             words = words[1:]
         if not words or words[-1].lower().rstrip(".") in MONTHS or _value(number) is None:
             continue
