@@ -108,7 +108,7 @@ def build_pipeline(
     pipeline.connect("verifier.more_quotes", "composer.more_quotes")
     pipeline.connect("verifier.lead", "composer.lead")
     pipeline.connect("verifier.adjacent", "composer.adjacent")
-    pipeline.connect("verifier.article", "composer.article")
+    pipeline.connect("verifier.articles", "composer.articles")
     pipeline.connect("composer.answer", "generator.answer")
     share_resources(pipeline, resources or StoreResources(settings, store))
     return pipeline

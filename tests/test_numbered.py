@@ -115,3 +115,25 @@ def test_a_question_about_another_member_of_the_series_is_declined_and_says_why(
     assert not super_bowl.ask("Who did the Chiefs beat in the 2023 Super Bowl?").unmatched  # its published year
     assert _not_found(other.absent, other.unmatched) == "Not found — no answer about “Super Bowl 50”"  # inline mode
     assert any(ref.article_id == "lvii" for ref in other.closest)  # the decline still names the closest article
+
+
+def test_a_later_quote_from_an_article_about_another_member_is_not_shown() -> None:
+    """Quotes 2-3 and "More quotes" come from articles that mention the numbered name too: a Super Bowl 50 answer
+    is not followed by a sentence about Super Bowl LVII, however well it scores."""
+    from bot.components.composer import AnswerComposer
+    from bot.types import Quote
+
+    def quote(text: str, article_id: str, score: float) -> Quote:
+        return Quote(text, article_id, f"Article {article_id}", None, None, None, 0, len(text), score)
+
+    first = quote("The Broncos wore white jerseys with white pants.", "sb50", 20.0)
+    same = quote("Denver beat Carolina 24-10.", "sb50", 19.5)
+    other = quote("The Chiefs wore white uniforms with red pants.", "lvii", 19.8)
+    articles = {"sb50": "Super Bowl 50 was played in 2016. " + first.text + " " + same.text, "lvii": LVII}
+    composer = AnswerComposer(abstain_threshold=0.0)
+    question = "What color pants did the Broncos wear in Super Bowl 50?"
+    answer = composer.run(question, [first, other, same], [], 1.0, [], articles=articles)["answer"]
+    assert not answer.abstained and answer.quotes == [first, same]
+    # the same quotes for a question without a numbered name are all kept
+    plain = composer.run("What color pants did they wear?", [first, other, same], [], 1.0, [], articles=articles)
+    assert plain["answer"].quotes == [first, other, same]

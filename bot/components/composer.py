@@ -26,8 +26,9 @@ class AnswerComposer:
     `tentative` when it is under `tentative_threshold` (same default rule): weak evidence is shown as the closest
     passages, not as an answer; so is an answer whose first quote's article predates the time the question asks
     about (`dates`, from the selector: `bot.dates.predates`). It also declines when the first quote's `article`
-    (title or text) never mentions a numbered name or the year of the question ("Super Bowl 50" answered from
-    Super Bowl LVII coverage; bot/numbered.py) and says which in `Answer.unmatched`. Later quotes
+    (title or text, from the verifier's `articles`) never mentions a numbered name or the year of the question
+    ("Super Bowl 50" answered from Super Bowl LVII coverage; bot/numbered.py) and says which in
+    `Answer.unmatched`; a later quote whose article never mentions them is not shown. Later quotes
     (2-3 and "More quotes") are kept only when their score is within `quote_floor` (log-odds) of the first's, or
     within `neighbour_floor` when they sit right next to the first quote in its article (the verifier's
     `adjacent`, in `quotes + more_quotes` order); a kept "More quotes" one moves up when a quote before it is cut."""
@@ -76,24 +77,34 @@ class AnswerComposer:
         lead: tuple[int, int] | None = None,
         adjacent: list[bool] | None = None,
         dates: QuestionDates | None = None,
-        article: str = "",
+        articles: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         if not quotes or confidence < self.threshold:
             return {"answer": Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest)}
         first = quotes[0]
-        missing = unmatched(question, f"{first.title}\n{article or first.text}", first.published)
-        if missing:  # the quotes are about another member of the series the question names
-            answer = Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, unmatched=missing)
+        texts, lacking = articles or {}, {}
+
+        def missing(quote: Quote) -> list[str]:
+            """The question's numbered names and year that the quote's article never mentions (once per article)."""
+            if quote.article_id not in lacking:
+                text = f"{quote.title}\n{texts.get(quote.article_id, quote.text)}"
+                lacking[quote.article_id] = unmatched(question, text, quote.published)
+            return lacking[quote.article_id]
+
+        if missing(first):  # the quotes are about another member of the series the question names
+            answer = Answer(
+                question=question, answer=ABSTAIN_TEXT, abstained=True, closest=closest, unmatched=missing(first)
+            )
             return {"answer": answer}
-        # later quotes that clear their floor, in rank order; one kept from "More quotes" moves up into the first
-        # `len(quotes)` when a quote before it was cut
+        # later quotes that clear their floor and whose articles name what the question names, in rank order; one
+        # kept from "More quotes" moves up into the first `len(quotes)` when a quote before it was cut
         later = quotes[1:] + more_quotes
         near = list(adjacent or [])[1 : 1 + len(later)]
         near += [False] * (len(later) - len(near))
         kept = [first] + [
             q
             for q, beside in zip(later, near, strict=True)
-            if q.score >= first.score - (self.neighbour_floor if beside else self.quote_floor)
+            if q.score >= first.score - (self.neighbour_floor if beside else self.quote_floor) and not missing(q)
         ]
         quotes, more_quotes = kept[: len(quotes)], kept[len(quotes) :]
         if lead is None or not (0 <= lead[0] < lead[1] <= len(first.text)):

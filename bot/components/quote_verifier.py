@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 @component
 class QuoteVerifier(StoreUser):
     """Keeps the first `top_k` verified quotes as `quotes` and the next `more` as `more_quotes`; `adjacent` says,
-    for each of them in that order, whether it sits right next to the first quote in the same article; `article`
-    is the stored text of the first quote's article (the composer checks it names what the question names)."""
+    for each of them in that order, whether it sits right next to the first quote in the same article; `articles`
+    holds the stored texts of their articles (the composer checks they name what the question names)."""
 
     def __init__(self, store_params: dict[str, Any]) -> None:
         self.store_params = dict(store_params)
@@ -32,7 +32,11 @@ class QuoteVerifier(StoreUser):
         return default_from_dict(cls, data)
 
     @component.output_types(
-        quotes=list[Quote], more_quotes=list[Quote], lead=tuple[int, int] | None, adjacent=list[bool], article=str
+        quotes=list[Quote],
+        more_quotes=list[Quote],
+        lead=tuple[int, int] | None,
+        adjacent=list[bool],
+        articles=dict[str, str],
     )
     def run(self, drafts: list[QuoteDraft], top_k: int = 3, more: int = 6) -> dict[str, Any]:
         """The verified quotes, and where the lead lies in the first of them (see bot/answer_text.py)."""
@@ -54,13 +58,13 @@ class QuoteVerifier(StoreUser):
                 lead = draft.lead
             verified.append(q)
         adjacent = [i > 0 and next_to(texts, verified[0], q) for i, q in enumerate(verified)]
-        article = texts[verified[0].article_id] if verified else ""
+        articles = {q.article_id: texts[q.article_id] for q in verified}
         return {
             "quotes": verified[:top_k],
             "more_quotes": verified[top_k:],
             "lead": lead,
             "adjacent": adjacent,
-            "article": article,
+            "articles": articles,
         }
 
 
