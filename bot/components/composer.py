@@ -25,7 +25,7 @@ class AnswerComposer:
     `bot.pipeline.composer_for` passes the thresholds of the model in use), and marks the answer
     `tentative` when it is under `tentative_threshold` (same default rule): weak evidence is shown as the closest
     passages, not as an answer; so is an answer whose first quote's article predates the time the question asks
-    about (`dates`, from the selector: `bot.dates.predates`). It also declines when the first quote's `article`
+    about (`dates`, from the selector: `bot.dates.predates`). It also declines when the first quote's article
     (title or text, from the verifier's `articles`) never mentions a numbered name or the year of the question
     ("Super Bowl 50" answered from Super Bowl LVII coverage; bot/numbered.py) and says which in
     `Answer.unmatched`; a later quote whose article never mentions them is not shown. Later quotes
