@@ -5,7 +5,8 @@ A name with a number picks one of a series. A collection that covers another mem
 confidence: "What color pants did the Broncos wear in Super Bowl 50?" asked of news about Super Bowl LVII was
 answered with "The Chiefs will be wearing white uniforms with red pants". The sentence is about the question's
 topic, so neither the fused score nor the answer checker can tell; the number can. When the article of the first
-quote never mentions the numbered name, the bot declines and says so (bot/components/composer.py).
+quote never mentions the numbered name, the bot declines and says so; a later quote whose article never mentions
+it is not shown (bot/components/composer.py).
 
 A year works the same way: "What party won the 2015 UK election?" answered from an article that never mentions
 2015 (nor was published in it) is about another election. Only a question with one year is checked: two years
