@@ -9,7 +9,7 @@ Signals (all computed from what retrieval returned: no re-encoding of sentences)
 - `off_title_cov`: coverage of the question terms the article title lacks; `run`: longest in-order match;
 - `title`: cosine of the question with the article title; `art`: best cosine in the same article;
 - answer type: who / when / how many / where questions against names, dates, numbers, places in the sentence;
-- length: penalties for very short or very long sentences.
+- length: penalties for very short or very long sentences; `asks`: a sentence that asks a question does not answer it.
 Weights (log-odds between candidates) were fitted on the tuning half of the SQuAD benchmark only (see docs/quality.md).
 `answerability` (a logistic model over question-level evidence) decides whether to abstain.
 """
