@@ -334,32 +334,36 @@ def compute_features(
     art_text: dict[str, str] = {}
     for c in candidates:
         art_text[c.article_id] = art_text.get(c.article_id, c.title.lower()) + " " + c.text.lower()
-    ent_art = {aid: _share_found(q_ents, text) for aid, text in art_text.items()}
+    ent_patterns = _name_patterns(q_ents)
+    ent_art = {aid: _share_found(ent_patterns, text) for aid, text in art_text.items()}
     dated = {aid: date_features(c.published, dates) for aid, c in {c.article_id: c for c in candidates}.items()}
+    # per row, plain Python floats (float32 values, as float(array[row]) gives them) and neighbour rows
+    cos_v, bm_v, cov_v = cos.tolist(), bm25_n.tolist(), coverage.tolist()
+    chunk_v, rank_cos_v, rank_bm_v = chunk_bm.tolist(), rank_cos.tolist(), rank_bm.tolist()
+    prevs = [index.get((c.article_id, c.prev_start)) if c.prev_start is not None else None for c in candidates]
+    nexts = [index.get((c.article_id, c.next_start)) if c.next_start is not None else None for c in candidates]
+    win_cos_v = _window_cos(matrix, question_vec, prevs, nexts).tolist()
     feats = np.zeros((len(candidates), len(FEATURES)), dtype=np.float32)
     for row, c in enumerate(candidates):
-        prev = index.get((c.article_id, c.prev_start)) if c.prev_start is not None else None
-        nxt = index.get((c.article_id, c.next_start)) if c.next_start is not None else None
+        prev, nxt = prevs[row], nexts[row]
         neighbours = [n for n in (prev, nxt) if n is not None]
         own_terms = set(terms[row])
         off, off_total = off_title[c.article_id]
-        nb_cos = max((float(cos[n]) for n in neighbours), default=0.0)
-        nb_bm = max((float(bm25_n[n]) for n in neighbours), default=0.0)
+        nb_cos = max((cos_v[n] for n in neighbours), default=0.0)
+        nb_bm = max((bm_v[n] for n in neighbours), default=0.0)
         n_words = len(c.text.split())
         match = has_type(c.text, qtype, q_caps) if qtype else False
         novel = len(own_terms - q_words) / max(len(own_terms), 1)
         caps = _capitalised(c.text) - q_caps
-        numbers = set(re.findall(r"\d+", c.text)) - q_numbers
+        numbers = set(re.findall(r"\d+", c.text))
         positions = [i for i, t in enumerate(terms[row]) if t in q_words]
         proximity = len(positions) / (positions[-1] - positions[0] + 1) if len(positions) > 1 else 0.0
         window = own_terms.union(*(terms[n] for n in neighbours))
         win_cov = sum(idf[t] for t in window if t in idf) / idf_total
-        win_vec = matrix[row] + sum((matrix[n] for n in neighbours), np.zeros_like(matrix[row]))
-        win_cos = float(win_vec @ question_vec) / (float(np.linalg.norm(win_vec)) or 1.0)
         values = {
-            "cos": float(cos[row]),
-            "bm25": float(bm25_n[row]),
-            "coverage": float(coverage[row]),
+            "cos": cos_v[row],
+            "bm25": bm_v[row],
+            "coverage": cov_v[row],
             "bigram": len(q_bigrams & set(zip(terms[row], terms[row][1:], strict=False))) / len(q_bigrams)
             if q_bigrams
             else 0.0,
@@ -374,36 +378,36 @@ def compute_features(
             "m_person": 1.0 if (qtype == "person" and match) else 0.0,
             "m_place": 1.0 if (qtype == "place" and match) else 0.0,
             "novel_caps": min(len(caps), 3) / 3.0,
-            "novel_num": 1.0 if numbers else 0.0,
-            "rrf": float(10.0 * (1.0 / (10 + rank_cos[row]) + 1.0 / (10 + rank_bm[row]))),
-            "nb_cov": max((float(coverage[n]) for n in neighbours), default=0.0),
+            "novel_num": 1.0 if numbers - q_numbers else 0.0,
+            "rrf": float(10.0 * (1.0 / (10 + rank_cos_v[row]) + 1.0 / (10 + rank_bm_v[row]))),
+            "nb_cov": max((cov_v[n] for n in neighbours), default=0.0),
             "art_bm25": art_bm25[c.article_id],
             "proximity": proximity,
-            "cos_x_cov": float(cos[row]) * float(coverage[row]),
+            "cos_x_cov": cos_v[row] * cov_v[row],
             "win_cov": win_cov,
-            "win_cos": win_cos,
+            "win_cos": win_cos_v[row],
             "novel": novel,
             "short": 1.0 if n_words < 6 else 0.0,
             "long": max(0.0, (n_words - 45) / 30.0),
-            "prev_cos": _at(cos, prev),
-            "next_cos": _at(cos, nxt),
-            "prev_bm25": _at(bm25_n, prev),
-            "next_bm25": _at(bm25_n, nxt),
-            "prev_cov": _at(coverage, prev),
-            "next_cov": _at(coverage, nxt),
+            "prev_cos": cos_v[prev] if prev is not None else 0.0,
+            "next_cos": cos_v[nxt] if nxt is not None else 0.0,
+            "prev_bm25": bm_v[prev] if prev is not None else 0.0,
+            "next_bm25": bm_v[nxt] if nxt is not None else 0.0,
+            "prev_cov": cov_v[prev] if prev is not None else 0.0,
+            "next_cov": cov_v[nxt] if nxt is not None else 0.0,
             "has_prev": 1.0 if prev is not None else 0.0,
             "has_next": 1.0 if nxt is not None else 0.0,
             "leans_back": 1.0 if _LEANS_BACK.match(c.text) else 0.0,
-            "chunk_bm25": float(chunk_bm[row]),
+            "chunk_bm25": chunk_v[row],
             "off_title_cov": sum(w for t, w in off.items() if t in own_terms) / off_total,
             "run": longest_run(q_seq, terms[row]) / max(len(q_seq), 1),
-            "rank_cos": float(1.0 / (1.0 + rank_cos[row])),
-            "rank_bm25": float(1.0 / (1.0 + rank_bm[row])),
-            "ent_sent": _share_found(q_ents, c.text.lower()),
+            "rank_cos": float(1.0 / (1.0 + rank_cos_v[row])),
+            "rank_bm25": float(1.0 / (1.0 + rank_bm_v[row])),
+            "ent_sent": _share_found(ent_patterns, c.text.lower()),
             "ent_art": ent_art[c.article_id],
             "art_cov": art_cov[c.article_id],
             "title_cov": title_cov[c.article_id],
-            "num_match": 1.0 if q_numbers and q_numbers <= set(re.findall(r"\d+", c.text)) else 0.0,
+            "num_match": 1.0 if q_numbers and q_numbers <= numbers else 0.0,
             "pos": min(1.0, math.log1p(c.start / 200) / math.log1p(100)),  # news put the essentials first
             "early": 1.0 if c.start < 600 else 0.0,
             "asks": 1.0 if _ASKS.search(c.text) else 0.0,
@@ -430,16 +434,28 @@ def entities(question: str) -> set[str]:
     return out
 
 
-def _share_found(names: set[str], text: str) -> float:
-    """Share of `names` found as whole words in `text` (lower case); 1 without names (none is missing)."""
-    if not names:
+def _name_patterns(names: set[str]) -> list[re.Pattern]:
+    """One whole-word pattern per name, compiled once per question (not once per sentence)."""
+    return [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in names]
+
+
+def _share_found(patterns: list[re.Pattern], text: str) -> float:
+    """Share of the names (`_name_patterns`) found in `text` (lower case); 1 without names (none is missing)."""
+    if not patterns:
         return 1.0
-    return sum(1 for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text)) / len(names)
+    return sum(1 for p in patterns if p.search(text)) / len(patterns)
 
 
-def _at(values: np.ndarray, row: int | None) -> float:
-    """values[row], 0 for a neighbour that was not retrieved."""
-    return float(values[row]) if row is not None else 0.0
+def _window_cos(
+    matrix: np.ndarray, question_vec: np.ndarray, prevs: list[int | None], nexts: list[int | None]
+) -> np.ndarray:
+    """Per row, the cosine of the question with the sum of the sentence's vector and its retrieved neighbours'."""
+    rows = len(matrix)
+    padded = np.vstack([matrix, np.zeros((1, matrix.shape[1]), dtype=matrix.dtype)])  # row `rows`: no neighbour
+    around = padded[[rows if p is None else p for p in prevs]] + padded[[rows if n is None else n for n in nexts]]
+    window = matrix + around
+    norms = np.linalg.norm(window, axis=1).astype(np.float64)
+    return (window @ question_vec).astype(np.float64) / np.where(norms > 0, norms, 1.0)
 
 
 def fuse(candidates: list[SentenceCandidate], feats: np.ndarray, weights: dict[str, float] | None = None) -> None:
@@ -540,7 +556,7 @@ def answerability_features(
         "art_cov": f.get("art_cov", 0.0),
         "art_cov_best": max(c.features.get("art_cov", 0.0) for c in ranked),
         "off_title": f.get("off_title_cov", 0.0),
-        "ent_win": _share_found(names, window_text),
+        "ent_win": _share_found(_name_patterns(names), window_text),
         "rel_cov": sum(w for t, w in relation.items() if t in window) / (sum(relation.values()) or 1.0),
         "n_terms": min(1.0, len(own) / 10.0),
         "type_ok": 1.0 if type_ok else 0.0,

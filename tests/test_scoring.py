@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.scoring import FEATURES, WEIGHTS, SentenceCandidate, chunk_bm25, longest_run, question_type
+from bot.scoring import (
+    FEATURES,
+    WEIGHTS,
+    SentenceCandidate,
+    _window_cos,
+    chunk_bm25,
+    longest_run,
+    question_type,
+)
 from bot.types import Quote
 from indexing.cleaning import DROPPED_LINE_MARK
 
@@ -41,6 +49,19 @@ def test_chunk_bm25_scores_every_sentence_by_its_best_chunk():
     # chunk 0 holds the question's terms; the sentence shared by both chunks takes the better one
     assert scores[0] == scores[1] == 1.0
     assert scores[2] == 0.0
+
+
+def test_window_cosine_sums_each_sentence_with_its_retrieved_neighbours_only():
+    rng = np.random.default_rng(7)
+    matrix = rng.standard_normal((4, 8)).astype(np.float32)
+    question = rng.standard_normal(8).astype(np.float32)
+    prevs, nexts = [None, 0, None, 2], [1, None, 3, None]  # rows 1 and 2 are not neighbours of each other
+    got = _window_cos(matrix, question, prevs, nexts)
+    for row in range(4):
+        window = matrix[row] + sum(matrix[n] for n in (prevs[row], nexts[row]) if n is not None)
+        assert abs(got[row] - float(window @ question) / float(np.linalg.norm(window))) < 1e-6
+    zero = _window_cos(np.zeros((1, 8), dtype=np.float32), question, [None], [None])
+    assert zero.tolist() == [0.0]  # a zero vector has cosine 0, not NaN
 
 
 def test_question_types():
