@@ -87,6 +87,7 @@ def build_pipeline(
             threads=settings.question_threads,
             pointer_precision=settings.pointer_precision,
             point_top_k=settings.point_top_k,
+            point_within=settings.point_within,
         ),
     )
     pipeline.add_component("verifier", QuoteVerifier(params))

@@ -94,11 +94,13 @@ class Settings(BaseSettings):
     # the answer pointer's linear layers: "int8" (default; torch dynamic quantization on the CPU: about 9 ms less
     # per question, leads as good at their own calibrated mass; docs/quality.md round 12) or "float32"
     pointer_precision: Literal["int8", "float32"] = "int8"
-    # the answer pointer also re-orders this many of each question's best sentences (those within 4 log-odds of
-    # the best) by how strongly it finds an answer in each (bot/components/quote_selector.py `point`): 0 (default;
-    # off, the p95 budget), 4 (news dev top1 +4 points, SQuAD held-out +0.9, about +25-40 ms per question;
-    # docs/quality.md round 15)
-    point_top_k: int = Field(default=0, ge=0, le=20)
+    # the answer pointer also re-orders this many of each question's best sentences (those within `point_within`
+    # log-odds of the best) by how strongly it finds an answer in each (bot/components/quote_selector.py `point`):
+    # 2 within 2 (default: news dev top1 0.35 -> 0.38, SQuAD whole set 0.805 -> 0.817, +9 ms a news question on
+    # average, p95 within the 150 ms budget; docs/quality.md round 17), 4 within 4 (top1 0.39 on news, over the
+    # budget: +31 ms, p95 160 ms), 0 or 1: off
+    point_top_k: int = Field(default=2, ge=0, le=20)
+    point_within: float = Field(default=2.0, ge=0.0, le=50.0)
 
     # Indexing
     articles_dir: Path = Path("./data/articles")

@@ -43,10 +43,12 @@ SHORT_WORDS = 6  # a sentence shorter than this is quoted together with a neighb
 # alone it cannot be understood (or checked), so the previous sentence comes along when adjacent.
 _REFERS_BACK = re.compile(r"^(It|He|She|They|This|These|Those|His|Her|Their|Its)\b")
 MAX_PAIR_WORDS = 50
-# The answer pointer's re-ordering of the head (`QuoteSelector.point`): candidates within POINT_WITHIN log-odds of
-# the best, each moved by POINT_WEIGHT × its span mass; both chosen on the tuning halves of SQuAD and the news dev
-# set (docs/quality.md round 15).
-POINT_WITHIN = 4.0
+# The answer pointer's re-ordering of the head (`QuoteSelector.point`): the first POINT_TOP_K candidates within
+# POINT_WITHIN log-odds of the best, each moved by POINT_WEIGHT × its span mass. The weight was chosen on the
+# tuning halves of SQuAD and the news dev set (docs/quality.md round 15); the head of two within 2 log-odds is the
+# largest that keeps the news p95 within the 150 ms budget (round 17; settings POINT_TOP_K / POINT_WITHIN).
+POINT_TOP_K = 2
+POINT_WITHIN = 2.0
 POINT_WEIGHT = 0.5
 LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
 
@@ -94,7 +96,7 @@ class QuoteSelector(StoreUser):
         device: str = "cpu",
         threads: int = 1,
         pointer_precision: str = "int8",
-        point_top_k: int = 0,
+        point_top_k: int = POINT_TOP_K,
         point_within: float = POINT_WITHIN,
         point_weight: float = POINT_WEIGHT,
     ) -> None:
