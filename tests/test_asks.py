@@ -4,9 +4,8 @@ it matches the question (bot/scoring.py, the `asks` feature)."""
 from __future__ import annotations
 
 import pytest
-from fixtures.support import make_test_settings
+from fixtures.support import one_article_answerer
 
-from bot.pipeline import QuestionAnswerer
 from bot.scoring import _ASKS
 
 QUIZ = """Test your knowledge of this week's news with our quiz.
@@ -24,12 +23,7 @@ Volunteers on Anglesey have trapped grey squirrels for twenty years to keep the 
 def quiz(tmp_path_factory, embedder):
     """An answerer over one quiz page whose question is also a sentence of the page."""
     from indexing.models import Article
-    from indexing.prepare import prepare_article
-    from indexing.store import Store
-    from indexing.writer import index_prepared
 
-    settings = make_test_settings(tmp_path_factory.mktemp("asks") / "qdrant")
-    store = Store.open(settings)
     article = Article(
         article_id="quiz",
         title="News quiz: squirrels, storms and a royal visit",
@@ -39,8 +33,7 @@ def quiz(tmp_path_factory, embedder):
         published="2023-06-02",
         origin="test",
     )
-    index_prepared(store, [prepare_article(article)], embedder)
-    qa = QuestionAnswerer(settings, store, embedder)
+    qa, store = one_article_answerer(tmp_path_factory.mktemp("asks") / "qdrant", embedder, article)
     yield qa, store
     qa.close()
     store.close()

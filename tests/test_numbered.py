@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from fixtures.support import make_test_settings
+from fixtures.support import one_article_answerer
 
 from bot.cli import answer_record, format_answer
 from bot.numbered import asked_years, mentions, numbered_names, unmatched
-from bot.pipeline import QuestionAnswerer
 from bot.telegram.inline import _not_found
 from bot.telegram.render import render_answer
 
@@ -73,12 +72,7 @@ Patrick Mahomes was named the game's most valuable player after throwing three t
 def super_bowl(tmp_path_factory, embedder):
     """An answerer over one article about Super Bowl LVII."""
     from indexing.models import Article
-    from indexing.prepare import prepare_article
-    from indexing.store import Store
-    from indexing.writer import index_prepared
 
-    settings = make_test_settings(tmp_path_factory.mktemp("numbered") / "qdrant")
-    store = Store.open(settings)
     article = Article(
         article_id="lvii",
         title="Chiefs top Eagles in Super Bowl LVII",
@@ -88,8 +82,7 @@ def super_bowl(tmp_path_factory, embedder):
         published="2023-02-13",
         origin="test",
     )
-    index_prepared(store, [prepare_article(article)], embedder)
-    qa = QuestionAnswerer(settings, store, embedder)
+    qa, store = one_article_answerer(tmp_path_factory.mktemp("numbered") / "qdrant", embedder, article)
     yield qa
     qa.close()
     store.close()
