@@ -11,7 +11,6 @@ answer-in-top1 from the first repeat. The store must exist (bench_quality.py bui
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 import squad_data
 from bench_pointer_precision import collection
 from bench_quality import contains_answer
-from paired import latency, timed, turns
+from paired import latency, set_parser, timed, turns
 
 # way name -> (point_top_k, point_within); the first is the baseline
 WAYS = {"off": (0, 4.0), "K2 W2": (2, 2.0), "K4 W4": (4, 4.0)}
@@ -65,13 +64,7 @@ def run(col, asked: list[dict], ways: dict[str, tuple[int, float]], repeats: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stores", type=Path, default=Path("/tmp/quality"), help="bench_quality.py's stores")
-    parser.add_argument("--set", choices=["news", "squad"], default="news")
-    parser.add_argument("--limit", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
+    args = set_parser(__doc__).parse_args(argv)
     col = collection(args.set, args.stores)
     try:
         report = run(col, questions(args.set, args.limit), WAYS, args.repeats)

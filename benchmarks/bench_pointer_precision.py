@@ -12,7 +12,6 @@ measures time and agreement. The store must exist (bench_quality.py builds it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -26,7 +25,7 @@ import numpy as np
 import squad_data
 from bench_quality import Collection
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
-from paired import latency, timed, turns
+from paired import latency, set_parser, timed, turns
 
 from bot.pointer import BUNDLED, AnswerPointer
 from indexing.settings import bundled_model_path
@@ -92,13 +91,7 @@ def run(col: Collection, asked: list[tuple[str, str | None]], repeats: int) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stores", type=Path, default=Path("/tmp/quality"), help="bench_quality.py's stores")
-    parser.add_argument("--set", choices=["news", "squad"], default="news")
-    parser.add_argument("--limit", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
+    args = set_parser(__doc__).parse_args(argv)
     col = collection(args.set, args.stores)
     try:
         report = run(col, questions(args.set, args.limit), args.repeats)

@@ -7,8 +7,10 @@ alternating which goes first.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -40,3 +42,14 @@ def latency(values: Sequence[float]) -> dict[str, float]:
         "p95_ms": round(float(np.percentile(t, 95)), 1),
         "mean_ms": round(float(t.mean()), 1),
     }
+
+
+def set_parser(doc: str) -> argparse.ArgumentParser:
+    """The command line of a paired benchmark over one of bench_quality.py's stores (news or SQuAD questions)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", type=Path, default=Path("/tmp/quality"), help="bench_quality.py's stores")
+    parser.add_argument("--set", choices=["news", "squad"], default="news")
+    parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    return parser
