@@ -50,6 +50,12 @@ MAX_PAIR_WORDS = 50
 POINT_TOP_K = 2
 POINT_WITHIN = 2.0
 POINT_WEIGHT = 0.5
+# A later quote that says again what an earlier one said (the same story retold by another outlet, the same fact
+# in other words) shows the reader nothing new: a candidate whose sentence vector is closer than REDUNDANT_ABOVE
+# (cosine) to a quote already taken loses REDUNDANCY log-odds per unit of cosine above it (maximal marginal
+# relevance). Chosen on the tuning halves of SQuAD and the news dev set (docs/quality.md round 18).
+REDUNDANCY = 4.0
+REDUNDANT_ABOVE = 0.4
 LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
 
 
@@ -77,7 +83,8 @@ def _reordered(
 class QuoteSelector(StoreUser):
     """Ranks candidate sentences and returns quote drafts: never the same sentence text twice,
     preferring other articles for later quotes (`diversity` is the score handicap per quote already
-    taken from the same article)."""
+    taken from the same article) and sentences that say something the quotes taken so far do not
+    (`redundancy` log-odds per unit of cosine over `redundant_above` to the closest of them)."""
 
     def __init__(
         self,
@@ -99,6 +106,8 @@ class QuoteSelector(StoreUser):
         point_top_k: int = POINT_TOP_K,
         point_within: float = POINT_WITHIN,
         point_weight: float = POINT_WEIGHT,
+        redundancy: float = REDUNDANCY,
+        redundant_above: float = REDUNDANT_ABOVE,
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
@@ -118,6 +127,8 @@ class QuoteSelector(StoreUser):
         self.point_top_k = point_top_k
         self.point_within = point_within
         self.point_weight = point_weight
+        self.redundancy = redundancy
+        self.redundant_above = redundant_above
         self._store = None
         self._cross = None
         self._pointer = None
@@ -152,6 +163,8 @@ class QuoteSelector(StoreUser):
             point_top_k=self.point_top_k,
             point_within=self.point_within,
             point_weight=self.point_weight,
+            redundancy=self.redundancy,
+            redundant_above=self.redundant_above,
         )
 
     @classmethod
@@ -288,10 +301,20 @@ class QuoteSelector(StoreUser):
         drafts: list[QuoteDraft] = []
         seen: set[str] = set()
         used: dict[str, int] = {}
-        remaining = ranked[: max(limit * 4, 24)]
+        pool = ranked[: max(limit * 4, 24)]
+        units = _unit_rows([c.vector for c in pool])
+        near = np.zeros(len(pool))  # each candidate's highest cosine to a quote already taken
+
+        def worth(i: int) -> float:
+            c = pool[i]
+            repeats = self.redundancy * max(0.0, float(near[i]) - self.redundant_above)
+            return c.score - self.diversity * used.get(c.article_id, 0) - repeats
+
+        remaining = list(range(len(pool)))
         while remaining and len(drafts) < limit:
-            best = max(remaining, key=lambda c: c.score - self.diversity * used.get(c.article_id, 0))
-            remaining.remove(best)
+            i = max(remaining, key=worth)
+            remaining.remove(i)
+            best = pool[i]
             key = normalise_text(best.text)
             if not key or key in seen:
                 continue
@@ -301,6 +324,8 @@ class QuoteSelector(StoreUser):
             for sentence in pair or (best,):
                 seen.add(normalise_text(sentence.text))
             used[best.article_id] = used.get(best.article_id, 0) + 1
+            if units is not None:
+                near = np.maximum(near, units @ units[i])
             # the lead only matters for the first verified quote: the first few drafts get one
             # the pointer reads only the first draft (the others lead only if it fails verification, which is rare)
             pointer = self._lead_pointer(not drafts, reads)
@@ -394,6 +419,15 @@ class QuoteSelector(StoreUser):
             window=window,
         )
         return QuoteDraft(quote=quote, content_hash=c.content_hash, confidence=c.confidence, lead=lead)
+
+
+def _unit_rows(vectors: list[np.ndarray]) -> np.ndarray | None:
+    """`vectors` as unit-length rows (a zero vector stays zero), or None when they are not one shape."""
+    if not vectors or len({np.shape(v) for v in vectors}) != 1:
+        return None
+    rows = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1.0)
 
 
 def _adjacent(first: SentenceCandidate) -> bool:
