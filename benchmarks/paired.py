@@ -53,3 +53,53 @@ def set_parser(doc: str) -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--json", type=Path)
     return parser
+
+
+def selector_ways(col: Any, asked: list[dict], ways: dict[str, dict[str, float]], repeats: int) -> dict:
+    """Per way (quote selector attributes to set, the first way the baseline): pipeline latencies, the paired
+    extra time against the baseline, and answer-in-top1 / top3 from the first repeat, the ways taking turns
+    question by question on one store (`col`: a bench_quality.Collection)."""
+    from bench_quality import contains_answer
+
+    selector = col.qa.pipeline.get_component("selector")
+    selector.warm_up()
+    total: dict[str, list[float]] = {w: [] for w in ways}
+    hits: dict[str, list[tuple[bool, bool]]] = {w: [] for w in ways}
+    for rep, q, way in turns(asked, list(ways), repeats):
+        for name, value in ways[way].items():
+            setattr(selector, name, value)
+        text, day = " ".join(q["question"].split()), q.get("question_date")
+        raw, ms = timed(lambda t=text, d=day: col.qa.run_raw(t, as_of=d))
+        total[way].append(ms)
+        if rep == 0:
+            found = [contains_answer(x.text, q["answers"]) for x in raw["generator"]["answer"].quotes[:3]]
+            hits[way].append((bool(found) and found[0], any(found)))
+    base = next(iter(ways))
+    out: dict = {}
+    for way in ways:
+        extra = np.array(total[way]) - np.array(total[base])
+        out[way] = latency(total[way]) | {
+            "top1": round(float(np.mean([h[0] for h in hits[way]])), 3),
+            "top3": round(float(np.mean([h[1] for h in hits[way]])), 3),
+            "extra_mean_ms": round(float(extra.mean()), 1),
+            "extra_p95_ms": round(float(np.percentile(extra, 95)), 1),
+        }
+    out["questions"], out["repeats"] = len(asked), repeats
+    return out
+
+
+def print_ways(report: dict, ways: Sequence[str], title: str) -> None:
+    """`selector_ways`' report as a table, one column per way."""
+    print(f"{title}: {report['questions']} questions x {report['repeats']}, the ways taking turns")
+    print(f"{'':22s}" + "".join(f"{w:>14s}" for w in ways))
+    base = ways[0]
+    for key, label in (
+        ("p50_ms", "p50 ms"),
+        ("p95_ms", "p95 ms"),
+        ("mean_ms", "mean ms"),
+        ("extra_mean_ms", f"extra vs {base}, mean"),
+        ("extra_p95_ms", f"extra vs {base}, p95"),
+        ("top1", "answer-in-top1"),
+        ("top3", "answer-in-top3"),
+    ):
+        print(f"{label:22s}" + "".join(f"{report[w][key]:>14}" for w in ways))
