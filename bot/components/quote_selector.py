@@ -52,8 +52,9 @@ POINT_WITHIN = 2.0
 POINT_WEIGHT = 0.5
 # A later quote that says again what an earlier one said (the same story retold by another outlet, the same fact
 # in other words) shows the reader nothing new: a candidate whose sentence vector is closer than REDUNDANT_ABOVE
-# (cosine) to a quote already taken loses REDUNDANCY log-odds per unit of cosine above it (maximal marginal
-# relevance). Chosen on the tuning halves of SQuAD and the news dev set (docs/quality.md round 18).
+# (cosine) to the sentence an earlier quote was chosen for loses REDUNDANCY log-odds per unit of cosine above it
+# (maximal marginal relevance; counting both sentences of a two-sentence quote did no better). Chosen on the
+# tuning halves of SQuAD and the news dev set (docs/quality.md round 18).
 REDUNDANCY = 4.0
 REDUNDANT_ABOVE = 0.4
 LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
@@ -303,7 +304,7 @@ class QuoteSelector(StoreUser):
         used: dict[str, int] = {}
         pool = ranked[: max(limit * 4, 24)]
         units = _unit_rows([c.vector for c in pool])
-        near = np.zeros(len(pool))  # each candidate's highest cosine to a quote already taken
+        near = np.zeros(len(pool))  # each candidate's highest cosine to the sentence of a quote already taken
 
         def worth(i: int) -> float:
             c = pool[i]
