@@ -303,6 +303,8 @@ class QuoteSelector(StoreUser):
         seen: set[str] = set()
         used: dict[str, int] = {}
         pool = ranked[: max(limit * 4, 24)]
+        if not pool:
+            return drafts
         units = _unit_rows([c.vector for c in pool])
         near = np.zeros(len(pool))  # each candidate's highest cosine to the sentence of a quote already taken
 
@@ -325,8 +327,7 @@ class QuoteSelector(StoreUser):
             for sentence in pair or (best,):
                 seen.add(normalise_text(sentence.text))
             used[best.article_id] = used.get(best.article_id, 0) + 1
-            if units is not None:
-                near = np.maximum(near, units @ units[i])
+            near = np.maximum(near, units @ units[i])
             # the lead only matters for the first verified quote: the first few drafts get one
             # the pointer reads only the first draft (the others lead only if it fails verification, which is rare)
             pointer = self._lead_pointer(not drafts, reads)
@@ -422,11 +423,9 @@ class QuoteSelector(StoreUser):
         return QuoteDraft(quote=quote, content_hash=c.content_hash, confidence=c.confidence, lead=lead)
 
 
-def _unit_rows(vectors: list[np.ndarray]) -> np.ndarray | None:
-    """`vectors` as unit-length rows (a zero vector stays zero), or None when they are not one shape."""
-    if not vectors or len({np.shape(v) for v in vectors}) != 1:
-        return None
-    rows = np.asarray(vectors, dtype=np.float32)
+def _unit_rows(vectors: list[np.ndarray]) -> np.ndarray:
+    """`vectors` (at least one, of one store) as unit-length rows; a zero vector stays zero."""
+    rows = np.stack(vectors).astype(np.float32)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return rows / np.where(norms > 0, norms, 1.0)
 
