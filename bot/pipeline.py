@@ -88,6 +88,8 @@ def build_pipeline(
             pointer_precision=settings.pointer_precision,
             point_top_k=settings.point_top_k,
             point_within=settings.point_within,
+            redundancy=settings.redundancy,
+            redundant_above=settings.redundant_above,
         ),
     )
     pipeline.add_component("verifier", QuoteVerifier(params))

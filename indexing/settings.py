@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     # budget: +31 ms, p95 160 ms), 0 or 1: off
     point_top_k: int = Field(default=2, ge=0, le=20)
     point_within: float = Field(default=2.0, ge=0.0, le=50.0)
+    # a later quote whose sentence vector is closer than `redundant_above` (cosine) to an earlier quote's loses
+    # `redundancy` log-odds per unit of cosine above it, so quotes 2-3 say something new (the same story retold by
+    # another outlet comes after another fact): 4 over 0.4 (default, chosen for all-MiniLM-L6-v2's cosines: news
+    # dev top3 0.54 -> 0.57, SQuAD whole set 0.9205 -> 0.9217; docs/quality.md round 18), 0: off. Another
+    # embedding model spreads its cosines otherwise: re-check the threshold with benchmarks/bench_redundancy.py.
+    redundancy: float = Field(default=4.0, ge=0.0, le=100.0)
+    redundant_above: float = Field(default=0.4, ge=-1.0, le=1.0)
 
     # Indexing
     articles_dir: Path = Path("./data/articles")

@@ -4,8 +4,10 @@ another outlet comes after a sentence with another fact, even when it scores a l
 from __future__ import annotations
 
 import numpy as np
+from fixtures.support import shared_index
 
 from bot.components.quote_selector import REDUNDANT_ABOVE, QuoteSelector
+from bot.pipeline import QuestionAnswerer
 from bot.scoring import SentenceCandidate
 
 FIRST = "The city council approved the new central library on Tuesday after a long debate."
@@ -58,3 +60,15 @@ def test_candidates_without_vectors_are_quoted_in_the_fused_order() -> None:
         ranked.append(c)
     assert _quoted(QuoteSelector({}), ranked) == texts
     assert QuoteSelector({}).select([], limit=3) == []
+
+
+def test_the_settings_reach_the_selector(tmp_path_factory, embedder) -> None:
+    """REDUNDANCY / REDUNDANT_ABOVE: the defaults, and 0 (off) for a deployment that wants the fused order."""
+    settings, store = shared_index(tmp_path_factory, embedder)
+    for update, expected in (({}, (4.0, 0.4)), ({"redundancy": 0.0, "redundant_above": 0.6}, (0.0, 0.6))):
+        qa = QuestionAnswerer(settings.model_copy(update=update), store, embedder)
+        try:
+            chosen = qa.pipeline.get_component("selector")
+            assert (chosen.redundancy, chosen.redundant_above) == expected
+        finally:
+            qa.close()
