@@ -15,16 +15,17 @@ RETOLD = "On Tuesday the city council approved the new central library after a l
 OTHER_FACT = "The library will cost 12 million euros and is due to open in the spring of 2027."
 
 
+def _candidate(n: int, text: str, score: float, vector: np.ndarray) -> SentenceCandidate:
+    """Candidate `n`, from its own article (so the per-article handicap plays no part)."""
+    c = SentenceCandidate(f"a{n}", 0, len(text), text, None, None, None, "T", None, None, None, f"h{n}", vector)
+    c.score = score
+    return c
+
+
 def _candidates(embedder, scored: list[tuple[str, float]]) -> list[SentenceCandidate]:
-    """One candidate per sentence, each from its own article (so the per-article handicap plays no part), with
-    the bundled model's real sentence vectors."""
+    """One candidate per sentence, with the bundled model's real sentence vectors."""
     vectors = embedder.encode([text for text, _ in scored])
-    out = []
-    for n, ((text, score), vector) in enumerate(zip(scored, vectors, strict=True)):
-        c = SentenceCandidate(f"a{n}", 0, len(text), text, None, None, None, "T", None, None, None, f"h{n}", vector)
-        c.score = score
-        out.append(c)
-    return out
+    return [_candidate(n, t, s, v) for n, ((t, s), v) in enumerate(zip(scored, vectors, strict=True))]
 
 
 def _quoted(selector: QuoteSelector, ranked: list[SentenceCandidate]) -> list[str]:
@@ -51,13 +52,7 @@ def test_sentences_with_different_facts_keep_their_order(embedder) -> None:
 def test_candidates_without_vectors_are_quoted_in_the_fused_order() -> None:
     """A zero vector (nothing to compare) is close to nothing: no handicap, and nothing is divided by zero."""
     texts = [FIRST, RETOLD, OTHER_FACT]
-    ranked = []
-    for n, text in enumerate(texts):
-        c = SentenceCandidate(
-            f"a{n}", 0, len(text), text, None, None, None, "T", None, None, None, f"h{n}", np.zeros(3)
-        )
-        c.score = 5.0 - n
-        ranked.append(c)
+    ranked = [_candidate(n, text, 5.0 - n, np.zeros(3)) for n, text in enumerate(texts)]
     assert _quoted(QuoteSelector({}), ranked) == texts
     assert QuoteSelector({}).select([], limit=3) == []
 
