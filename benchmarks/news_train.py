@@ -5,9 +5,11 @@ Build every answerable question once, in a temp folder (the texts are third-part
 
     python3 ../shared/eval/news-dev/build_news_dev.py <snapshot git dir> /tmp/news-all --questions 5000
 
-`training_groups` then gives, per clean question, the sentence of its own pages that holds the answer (as
-written, where one does) and shares the most of its terms, against its pages' sentences that share the most
-terms without the answer (the listwise groups train_reranker.py reads). The year 2022 is never read (the dev script skips it).
+`ranked_sentences` then gives, per clean question, the sentences of its own pages that hold the answer (as
+written first) and those that do not, each with the most question terms first. `training_groups` makes the
+listwise groups train_reranker.py reads from them (the best answer sentence against six close sentences without
+it and two at random); train_answer_pointer.py reads the best one as an answer span and the two closest without
+the answer as no-answer examples. The year 2022 is never read (the dev script skips it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import random
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,10 +50,12 @@ def clean_questions(all_dir: Path, dev_dir: Path) -> list[dict]:
     ]
 
 
-def training_groups(
-    all_dir: Path = DEFAULT_ALL, dev_dir: Path = news_data.DEFAULT_NEWS, hard: int = 6, easy: int = 2, seed: int = 7
-) -> list[dict]:
-    """(question, best answer sentence, `hard` + `easy` negatives) for every clean question with both."""
+def ranked_sentences(
+    all_dir: Path = DEFAULT_ALL, dev_dir: Path = news_data.DEFAULT_NEWS, rng: random.Random | None = None
+) -> Iterator[tuple[dict, list[str], list[str]]]:
+    """Per clean question: the sentences of its pages that hold the answer (as written first, since "SAVE" also
+    matches "save for college"; then the most question terms first) and those that do not (most question terms
+    first). `rng` breaks ties; the caller may draw from it between questions."""
     questions = clean_questions(all_dir, dev_dir)
     wanted = {aid for q in questions for aid in q["article_ids"]}
     sentences: dict[str, list[str]] = {}
@@ -58,8 +63,7 @@ def training_groups(
         if article.article_id in wanted:
             prepared = prepare_article(article)
             sentences[article.article_id] = [s.slice(prepared.article.text) for s in prepared.sentences]
-    rng = random.Random(seed)
-    groups = []
+    rng = rng or random.Random(7)
     for q in questions:
         pool = list(dict.fromkeys(s for aid in q["article_ids"] for s in sentences.get(aid, [])))
         terms = {canon(t) for t in tokenize(q["question"])}
@@ -70,11 +74,20 @@ def training_groups(
         exact = [re.compile(rf"(?<!\w){re.escape(a)}(?!\w)") for a in q["answers"] if a.strip()]
 
         def answering(text: str, exact: list[re.Pattern] = exact) -> tuple[bool, float]:
-            """Short answers match loosely ("SAVE" in "save for college"): the answer as written first."""
             return any(p.search(text) for p in exact), shared(text)
 
         positives = sorted((s for s in pool if contains_answer(s, q["answers"])), key=answering, reverse=True)
         negatives = sorted((s for s in pool if not contains_answer(s, q["answers"])), key=shared, reverse=True)
+        yield q, positives, negatives
+
+
+def training_groups(
+    all_dir: Path = DEFAULT_ALL, dev_dir: Path = news_data.DEFAULT_NEWS, hard: int = 6, easy: int = 2, seed: int = 7
+) -> list[dict]:
+    """(question, best answer sentence, `hard` + `easy` negatives) for every clean question with both."""
+    rng = random.Random(seed)
+    groups = []
+    for q, positives, negatives in ranked_sentences(all_dir, dev_dir, rng):
         if not positives or len(negatives) < hard:
             continue
         extra = rng.sample(negatives[hard:], min(easy, len(negatives[hard:])))
