@@ -87,3 +87,24 @@ def test_a_group_leads_with_the_answer_sentence_against_sentences_without_it(set
     assert texts[0] == "The repairs to the harbour bridge will cost 40 million dollars, officials said."
     assert len(texts) == 7 and not any("40 million" in t for t in texts[1:])
     assert texts[1:3] == sorted(texts[1:3], key=lambda t: -len({"harbour", "bridge", "repairs"} & set(t.split())))
+
+
+def test_the_pointer_reads_the_answer_sentence_as_a_span_and_close_sentences_as_no_answer(sets) -> None:
+    """train_answer_pointer.py's news examples: the best answer sentence with the answer's characters, the two
+    closest sentences without it labelled "no answer", which `encode` points at [CLS] (token 0)."""
+    import train_answer_pointer
+    from transformers import AutoTokenizer
+
+    from indexing.settings import bundled_model_path
+
+    every, dev = sets
+    made = [e for e in train_answer_pointer.news_examples(every, dev) if e["question"].startswith("How much")]
+    span = [e for e in made if e["answer"] is not None]
+    assert len(span) == 1 and span[0]["text"][slice(*span[0]["answer"])] == "40 million dollars"
+    none = [e for e in made if e["answer"] is None]
+    assert len(none) == 2 and not any("40 million" in e["text"] for e in none)
+    inputs, starts, ends = train_answer_pointer.encode(AutoTokenizer.from_pretrained(bundled_model_path()), made)
+    assert len(starts) == 3 and sorted(starts.tolist())[:2] == [0, 0] and sorted(ends.tolist())[:2] == [0, 0]
+    row = next(i for i, e in enumerate(made) if e["answer"] is not None)
+    tokens = inputs["input_ids"][row][starts[row] : ends[row] + 1]
+    assert AutoTokenizer.from_pretrained(bundled_model_path()).decode(tokens) == "40 million dollars"
