@@ -55,7 +55,7 @@ def set_parser(doc: str) -> argparse.ArgumentParser:
     return parser
 
 
-def selector_ways(col: Any, asked: list[dict], ways: dict[str, dict[str, float]], repeats: int) -> dict:
+def selector_ways(col: Any, asked: list[dict], ways: dict[str, dict[str, Any]], repeats: int) -> dict:
     """Per way (quote selector attributes to set, the first way the baseline): pipeline latencies, the paired
     extra time against the baseline, and answer-in-top1 / top3 from the first repeat, the ways taking turns
     question by question on one store (`col`: a bench_quality.Collection)."""

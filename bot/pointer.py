@@ -7,8 +7,10 @@ question and quote together and gives, for every token of the quote, the probabi
 or ends there; the lead then holds the clauses that contain the answer with the chosen probability.
 
 The bundled pointer ("bundled") is all-MiniLM-L6-v2 with its top four layers and a start/end head fine-tuned
-on the tuning half of the SQuAD v1.1 dev set only (benchmarks/train_answer_pointer.py; CC BY-SA 4.0 like that
-data), laid over the bundled embedding model (bot/finetuned.py). It never writes text: every lead is still a
+on the tuning half of the SQuAD v1.1 dev set (benchmarks/train_answer_pointer.py; CC BY-SA 4.0 like that data),
+then one epoch more that adds sentences without the answer (labelled [CLS]: its span mass on them falls, which
+the head's re-ordering compares) and news questions the news dev set never sees (docs/quality.md round 19),
+laid over the bundled embedding model (bot/finetuned.py). It never writes text: every lead is still a
 verbatim slice of the quote. `ANSWER_POINTER` may name another extractive-QA model (a folder, or a hub name
 with internet), or "off" for the lexical piece model.
 """

@@ -186,3 +186,22 @@ def test_by_default_the_pointer_reorders_the_best_two_within_two_log_odds(tmp_pa
         assert (chosen.point_top_k, chosen.point_within) == (2, 2.0)
     finally:
         qa.close()
+
+
+LEAGUE = [
+    "The league will play a regular-season game in Peru next season for the first time, it announced on Wednesday.",
+    "A National Rugby League game will be played in Lima next season, organisers said.",
+]
+
+
+def test_a_sentence_that_names_no_answer_loses_to_the_one_that_does() -> None:
+    """The pointer has learned sentences without an answer (round 19: no-answer examples, news questions among
+    them). The first sentence restates a "which league" question without naming one; the one that names it comes
+    first though 1.5 log-odds behind (round 8's pointer, trained on answer sentences alone, kept the restatement)."""
+    question = "Which pro sports league announced it will play a game in Peru next season?"
+    pointer = load_pointer(BUNDLED, precision="int8")
+    masses = [pointer.distribution(question, t).log_mass for t in LEAGUE]
+    assert masses[1] > masses[0] + 3
+    selector = QuoteSelector({}, answer_pointer=BUNDLED)
+    out = selector.point(question, [_candidate(LEAGUE[0], 3.0), _candidate(LEAGUE[1], 1.5)])
+    assert [c.text for c in out] == LEAGUE[::-1] and [c.score for c in out] == [3.0, 1.5]

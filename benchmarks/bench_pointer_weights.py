@@ -1,0 +1,48 @@
+"""Two answer pointers, the bundled one and a baseline's weights (round 8's by default), in one run.
+
+    git show 187ae4f:bot/models/minilm-l6-squad-span-top4.safetensors > /tmp/p8.safetensors
+    python benchmarks/bench_pointer_weights.py --stores /tmp/quality2 --baseline /tmp/p8.safetensors [--set squad]
+
+Both are the same network over the same bundled model (int8, as shipped), so the time per read should not move;
+what moves is which of the best two sentences comes first and where the lead is cut (docs/quality.md round 19).
+The ways take turns on every question in one process, as in bench_point_head.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_point_head import questions
+from bench_pointer_precision import collection
+from paired import print_ways, selector_ways, set_parser
+
+from bot.finetuned import BUNDLED
+from bot.pointer import AnswerPointer, load_pointer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = set_parser(__doc__)
+    parser.add_argument("--baseline", type=Path, default=Path("/tmp/p8.safetensors"), help="the other weights")
+    args = parser.parse_args(argv)
+    ways = {
+        "baseline": {"_pointer": AnswerPointer(BUNDLED, weights=args.baseline, precision="int8")},
+        "bundled": {"_pointer": load_pointer(BUNDLED, precision="int8")},
+    }
+    col = collection(args.set, args.stores)
+    try:
+        report = selector_ways(col, questions(args.set, args.limit), ways, args.repeats)
+    finally:
+        col.close()
+    print_ways(report, list(ways), args.set)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
