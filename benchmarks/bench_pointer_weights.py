@@ -4,7 +4,8 @@
     python benchmarks/bench_pointer_weights.py --stores /tmp/quality2 --baseline /tmp/p8.safetensors [--set squad]
 
 Both are the same network over the same bundled model (int8, as shipped), so the time per read should not move;
-what moves is which of the best two sentences comes first and where the lead is cut (docs/quality.md round 19).
+what moves is which of the best sentences (the head, POINT_TOP_K) comes first and where the lead is cut
+(docs/quality.md round 19).
 The ways take turns on every question in one process, as in bench_point_head.py.
 """
 

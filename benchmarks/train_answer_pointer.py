@@ -16,7 +16,7 @@ layers stay frozen (they are the bundled embedding model's), so only the trained
 
 Round 19 goes on from those weights for one epoch at a lower rate. A no-answer example is labelled with the [CLS]
 token, so the reader's span mass on a sentence without the answer falls (the head's re-ordering,
-QuoteSelector.point, compares that mass between the best two sentences): per SQuAD tuning question the sentence
+QuoteSelector.point, compares that mass between the best sentences): per SQuAD tuning question the sentence
 of its article with the most question terms and no answer (2,000 of them), and from
 `news_train.ranked_sentences` (RealTime QA questions from 2023 on that the dev set cannot have seen, built in a
 temp folder) each question's best answer sentence as a span and its two closest sentences without the answer:
