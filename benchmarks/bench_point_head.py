@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,7 +39,7 @@ def questions(which: str, limit: int) -> list[dict]:
     return squad_data.load_questions(squad_data.DEFAULT_EVAL)[::10][:limit]
 
 
-def main(argv: list[str] | None = None, ways: dict[str, dict[str, float]] = WAYS, doc: str = __doc__) -> int:
+def main(argv: list[str] | None = None, ways: dict[str, dict[str, Any]] = WAYS, doc: str = __doc__) -> int:
     args = set_parser(doc).parse_args(argv)
     col = collection(args.set, args.stores)
     try:

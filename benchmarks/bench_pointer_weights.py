@@ -5,44 +5,34 @@
 
 Both are the same network over the same bundled model (int8, as shipped), so the time per read should not move;
 what moves is which of the best sentences (the head, POINT_TOP_K) comes first and where the lead is cut
-(docs/quality.md round 19).
-The ways take turns on every question in one process, as in bench_point_head.py.
+(docs/quality.md round 19). The ways take turns on every question in one process: bench_point_head.py's runner,
+with the selector's pointer as the way.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_point_head import questions
-from bench_pointer_precision import collection
-from paired import print_ways, selector_ways, set_parser
+import bench_point_head
 
 from bot.finetuned import BUNDLED
 from bot.pointer import AnswerPointer, load_pointer
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = set_parser(__doc__)
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--baseline", type=Path, default=Path("/tmp/p8.safetensors"), help="the other weights")
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
     ways = {
         "baseline": {"_pointer": AnswerPointer(BUNDLED, weights=args.baseline, precision="int8")},
         "bundled": {"_pointer": load_pointer(BUNDLED, precision="int8")},
     }
-    col = collection(args.set, args.stores)
-    try:
-        report = selector_ways(col, questions(args.set, args.limit), ways, args.repeats)
-    finally:
-        col.close()
-    print_ways(report, list(ways), args.set)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return 0
+    return bench_point_head.main(rest, ways=ways, doc=__doc__)
 
 
 if __name__ == "__main__":
