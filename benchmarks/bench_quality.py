@@ -45,8 +45,10 @@ import squad_data
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
 
 from bot.answer_check import CHECKED_QUOTES, check_features, load_answer_checker
+from bot.finetuned import disabled
 from bot.lexicon import canon
 from bot.pipeline import QuestionAnswerer
+from bot.pointer import load_pointer
 from bot.scoring import FEATURES, CandidatePool
 from indexing.settings import Settings, bundled_model_path
 from indexing.sparse import tokenize
@@ -266,6 +268,11 @@ def full_evidence(col: Collection, question: str, selector: dict) -> dict[str, f
         texts = [d.quote.text for d in selector["drafts"][:CHECKED_QUOTES]]
         checker = load_answer_checker(col.settings.answer_check)  # the pipeline's own (process-wide) checker
         evidence |= check_features(checker.scores(question, texts).tolist())
+    if evidence and not disabled(col.settings.answer_pointer):  # the pointer's answer odds on quotes 1-3 (trials)
+        pointer = load_pointer(col.settings.answer_pointer, "cpu", col.settings.pointer_precision)
+        for n, draft in enumerate(selector["drafts"][:3], 1):
+            dist = pointer.distribution(question, draft.quote.text)
+            evidence["point_odds" + (f"_{n}" if n > 1 else "")] = dist.answer_odds if dist is not None else 0.0
     return evidence
 
 
@@ -325,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--dump", type=Path, help="write candidate features and labels here (for fit_quality.py)")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
+    parser.add_argument("--half", choices=["tuning", "heldout"], help="ask only this half of every set")
+    parser.add_argument(
+        "--skip",
+        type=Path,
+        help="a training file (JSON list of {question}) whose questions no set asks (a dump of "
+        "the questions a fit may use)",
+    )
     args = parser.parse_args(argv)
 
     embedder = CachedEmbedder(args.model or bundled_model_path(), args.embed_cache)
@@ -371,6 +385,15 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 cols[name] = Collection("squad", args.stores / "squad", "squad", squad_articles, embedder)
         return cols[name]
+
+    skip = {" ".join(g["question"].split()) for g in json.loads(args.skip.read_text("utf-8"))} if args.skip else set()
+
+    def kept(q: dict) -> bool:
+        return args.half in (None, q["half"]) and " ".join(q["question"].split()) not in skip
+
+    if args.half or skip:  # squad_qs too: the cross set pairs its questions with them
+        plan = {k: (w, [q for q in qs if kept(q)], b) for k, (w, qs, b) in plan.items()}
+        squad_qs = [q for q in squad_qs if kept(q)]
 
     for label, (where, questions, baselines) in plan.items():
         if not questions:

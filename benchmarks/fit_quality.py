@@ -28,6 +28,9 @@ from bot import scoring
 from bot.scoring import ANSWERABILITY_FEATURES, SentenceCandidate, answerability_features, confidence
 
 CHECK_FEATURES = list(scoring.CHECK_TERMS)
+# the answer pointer's odds on the first quote (and, dumped for trials, on quotes 2-3): read by the pipeline, so
+# taken from the dump as they are, like the checker's logits
+POINT_FEATURES = ["point_odds", "point_odds_2", "point_odds_3"]
 NO_BONUS = ("long",)  # features whose weight may not be positive: length never earns a bonus
 
 
@@ -189,14 +192,23 @@ def rebuild(record: dict, features: list[str], weights: dict[str, float]) -> dic
     return answerability_features(record["question"], ranked, record["df"], lambda t: idf.get(t, idf["\x00"]))
 
 
-def cmd_answerability(records: list[dict], max_decline: dict[str, float], max_flag: float = 0.04) -> None:
+def cmd_answerability(
+    records: list[dict],
+    max_decline: dict[str, float],
+    max_flag: float = 0.04,
+    extra: tuple[str, ...] = (),
+    match: float | None = None,
+) -> None:
     """Fit on the tuning halves: answerable (squad, news) against every off-collection set, each set weighted
     equally; the threshold is the highest one that declines at most `max_decline` of each answerable set's
     tuning half, the tentative threshold the highest round one that flags at most `max_flag` of each (answered,
     but shown as the closest passages). Reports every set's held-out half. Records dumped with ANSWER_CHECK on
-    fit the checked model (the answer checker's logits as two more features)."""
+    fit the checked model (the answer checker's logits as two more features); `extra` names more dumped evidence
+    to fit with (e.g. the pointer's `point_odds`). With `match`, the declines are also reported at the threshold
+    that declines that share of the held-out SQuAD half: it compares evidence at one operating point (set on
+    held-out questions, so not a deployable setting)."""
     checked = [n for n in CHECK_FEATURES if any(n in r["ans"] for r in records)]
-    names = ANSWERABILITY_FEATURES + checked
+    names = ANSWERABILITY_FEATURES + checked + list(extra)
 
     def matrix(rs: list[dict]) -> np.ndarray:
         return np.array([[r["ans"].get(n, 0.0) for n in names] for r in rs], dtype=np.float64)
@@ -234,6 +246,15 @@ def cmd_answerability(records: list[dict], max_decline: dict[str, float], max_fl
             report[f"{s} {half}"] = round(float((p < threshold).mean()), 4)
             report[f"{s} {half} flagged"] = round(float(((p >= threshold) & (p < tentative)).mean()), 4)
     print(json.dumps({"declined": report}, indent=2), file=sys.stderr)
+    if match is not None:
+        held = np.sort(probs([r for r in records if r["set"] == "squad" and r["half"] == "heldout" and r["ans"]]))
+        at = float(held[int(np.floor(match * len(held)))])
+        matched = {}
+        for s in sorted({r["set"] for r in records}):
+            rs = [r for r in records if r["set"] == s and r["half"] == "heldout"]
+            p = np.array([probs([r])[0] if r["ans"] else 0.0 for r in rs])
+            matched[f"{s} heldout"] = round(float((p < at).mean()), 4)
+        print(json.dumps({"matched": match, "threshold": round(at, 4), "declined": matched}), file=sys.stderr)
     weights = {n: round(float(v), 3) for n, v in zip(names, w, strict=True)}
     print(json.dumps({"weights": weights, "bias": round(b, 3), "threshold": threshold, "tentative": tentative}))
 
@@ -277,6 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--exclude", type=Path, help="a training file (JSON list of {question}) whose questions every fit leaves out"
     )
+    parser.add_argument(
+        "--exclude-answerable",
+        type=Path,
+        help="a training file whose questions the fits leave out of the answerable sets' tuning halves only (the "
+        "answer pointer's: it has read their answer sentences, but never an off-collection quote for them)",
+    )
+    parser.add_argument("--extra", help="with --answerability: more dumped evidence to fit with (comma-separated)")
+    parser.add_argument("--match", type=float, help="with --answerability: also compare at this held-out SQuAD rate")
     args = parser.parse_args(argv)
     records: list[dict] = []
     features: list[str] = []
@@ -290,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.exclude:  # e.g. the answer checker's training questions: its logits on them are not a fair sample
         seen = {" ".join(g["question"].split()) for g in json.loads(args.exclude.read_text(encoding="utf-8"))}
         records = [r for r in records if r["question"] not in seen or r["half"] != "tuning"]
+    if args.exclude_answerable:
+        seen = {" ".join(g["question"].split()) for g in json.loads(args.exclude_answerable.read_text("utf-8"))}
+        records = [r for r in records if r["question"] not in seen or r["half"] != "tuning" or not r["answerable"]]
     if args.ranker:
         from bot.scoring import WEIGHTS
 
@@ -298,9 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.answerability:
         weights = json.loads(args.weights.read_text())["weights"] if args.weights else scoring.WEIGHTS
         for r in records:  # the checker's logits (ANSWER_CHECK on) come from the dump as they are
-            checks = {k: v for k, v in r["ans"].items() if k in CHECK_FEATURES}
+            checks = {k: v for k, v in r["ans"].items() if k in CHECK_FEATURES + POINT_FEATURES}
             r["ans"] = (rebuild(r, features, weights) or r["ans"]) | checks
-        cmd_answerability(records, {"squad": args.max_decline_squad, "news": args.max_decline_news})
+        extra = tuple(args.extra.split(",")) if args.extra else ()
+        limits = {"squad": args.max_decline_squad, "news": args.max_decline_news}
+        cmd_answerability(records, limits, extra=extra, match=args.match)
     if args.floor:
         cmd_floor(records)
     return 0

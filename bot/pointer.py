@@ -40,6 +40,14 @@ class SpanDistribution:
     # log of the summed exp(start + end logit) over the allowed spans before normalising: how strongly the reader
     # finds an answer in this quote, comparable between the quotes of one question (docs/quality.md round 15)
     log_mass: float = 0.0
+    # the [CLS] token's start + end logit: the reader's "no answer here", which it learnt in round 19
+    no_answer: float = 0.0
+
+    @property
+    def answer_odds(self) -> float:
+        """Log-odds that the quote holds an answer at all (span mass against [CLS]): unlike `log_mass`, comparable
+        between questions, so it is evidence for declining (docs/quality.md round 20)."""
+        return self.log_mass - self.no_answer
 
     def best(self) -> tuple[int, int]:
         """Character offsets of the likeliest answer span."""
@@ -87,7 +95,10 @@ class AnswerPointer:
         top = float(scores.max())
         joint = np.exp(scores - top)
         total = float(joint.sum())
-        return SpanDistribution(offsets=offsets[context], joint=joint / total, log_mass=top + float(np.log(total)))
+        cls = float(out.start_logits[0, 0] + out.end_logits[0, 0])
+        return SpanDistribution(
+            offsets=offsets[context], joint=joint / total, log_mass=top + float(np.log(total)), no_answer=cls
+        )
 
 
 class RememberedReads:

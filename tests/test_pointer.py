@@ -123,6 +123,14 @@ def test_the_span_mass_is_highest_in_the_sentence_that_holds_the_answer(pointer:
     assert masses[1] > max(masses[0], masses[2]) + 3  # log-odds: the reader finds the answer there, not elsewhere
 
 
+def test_the_answer_odds_say_whether_a_quote_answers_at_all(pointer: AnswerPointer) -> None:
+    """Span mass against [CLS] (learnt from round 19's no-answer examples): positive where the quote answers,
+    negative where it only shares the topic or is about something else, whatever the question."""
+    assert pointer.distribution("How much did the repairs to the harbour bridge cost?", HARBOUR[1]).answer_odds > 4
+    assert pointer.distribution("How much did the repairs to the harbour bridge cost?", HARBOUR[2]).answer_odds < -2
+    assert all(pointer.distribution("Who was the first emperor of Rome?", t).answer_odds < -2 for t in HARBOUR)
+
+
 def _candidate(text: str, score: float) -> SentenceCandidate:
     c = SentenceCandidate("a1", 0, len(text), text, None, None, None, "T", None, None, None, "h", np.zeros(3))
     c.score = score
