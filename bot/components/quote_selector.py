@@ -229,7 +229,7 @@ class QuoteSelector(StoreUser):
         self.warm_up()
         reader = reads or RememberedReads(self._pointer)
         with torch_threads(self.threads):
-            dists = [reader.distribution(question, c.text) for c in head]
+            dists = reader.distributions(question, [c.text for c in head])
         for c, dist in zip(head, dists, strict=True):
             c.features["span"] = dist.log_mass if dist is not None else -1e3  # a sentence with no token: last
         return _reordered(ranked, head, lambda c: c.score + self.point_weight * c.features["span"])
