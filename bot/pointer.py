@@ -134,8 +134,9 @@ class RememberedReads:
     def distributions(self, question: str, quotes: list[str]) -> list[SpanDistribution | None]:
         """Each quote's read, the ones not read yet in one batch."""
         unread = list(dict.fromkeys(q for q in quotes if (question, q) not in self._seen))
-        for quote, dist in zip(unread, self.pointer.distributions(question, unread), strict=True):
-            self._seen[(question, quote)] = dist
+        if unread:
+            for quote, dist in zip(unread, self.pointer.distributions(question, unread), strict=True):
+                self._seen[(question, quote)] = dist
         return [self._seen[(question, q)] for q in quotes]
 
 
