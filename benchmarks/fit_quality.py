@@ -28,8 +28,8 @@ from bot import scoring
 from bot.scoring import ANSWERABILITY_FEATURES, SentenceCandidate, answerability_features, confidence
 
 CHECK_FEATURES = list(scoring.CHECK_TERMS)
-# the answer pointer's odds on the first quote (and, dumped for trials, on quotes 2-3): read by the pipeline, so
-# taken from the dump as they are, like the checker's logits
+# the answer pointer's answer odds on the first three quotes: bench_quality.py reads them for the dump (the pipeline
+# does not use them; docs/quality.md round 20), so they are taken from the dump as they are, like the checker's
 POINT_FEATURES = ["point_odds", "point_odds_2", "point_odds_3"]
 NO_BONUS = ("long",)  # features whose weight may not be positive: length never earns a bonus
 

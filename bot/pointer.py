@@ -46,7 +46,8 @@ class SpanDistribution:
     @property
     def answer_odds(self) -> float:
         """Log-odds that the quote holds an answer at all (span mass against [CLS]): unlike `log_mass`, comparable
-        between questions, so it is evidence for declining (docs/quality.md round 20)."""
+        between questions. Measured as evidence for declining and not used: on news it does not separate answered
+        questions from others (docs/quality.md round 20)."""
         return self.log_mass - self.no_answer
 
     def best(self) -> tuple[int, int]:
