@@ -5,8 +5,8 @@
 The head's re-ordering (QuoteSelector.point) reads up to POINT_TOP_K sentences per question. Read in one batch,
 three cost less than three single reads. In int8 the batch shares one activation scale (torch's dynamic
 quantization), so a batched read differs a little from a single one: answer-in-top1 / top3 show whether that
-moves the order. The ways take turns on every question in one process (bench_point_head.py's runner); a wider
-head, batched, is the third way.
+moves the order. The ways take turns on every question in one process (bench_point_head.py's runner); wider
+heads, batched, are the other ways (round 20 ran the first three and then the four batched ones, docs/quality.md).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     ways = {
         "K3 W3 single": {"_pointer": OneByOne(pointer), "point_top_k": 3, "point_within": 3.0},
         "K3 W3 batched": {"_pointer": pointer, "point_top_k": 3, "point_within": 3.0},
+        "K4 W2 batched": {"_pointer": pointer, "point_top_k": 4, "point_within": 2.0},
+        "K4 W2.5 batched": {"_pointer": pointer, "point_top_k": 4, "point_within": 2.5},  # the default since round 20
         "K4 W3 batched": {"_pointer": pointer, "point_top_k": 4, "point_within": 3.0},
     }
     return bench_point_head.main(argv, ways=ways, doc=__doc__)

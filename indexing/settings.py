@@ -96,12 +96,11 @@ class Settings(BaseSettings):
     pointer_precision: Literal["int8", "float32"] = "int8"
     # the answer pointer also re-orders this many of each question's best sentences (those within `point_within`
     # log-odds of the best) by how strongly it finds an answer in each (bot/components/quote_selector.py `point`):
-    # 3 within 3 (default since round 19, with the pointer that learned sentences without an answer: news dev top1
-    # 0.40 -> 0.415, +7 ms a news question on average, p95 140 ms against 135 for 2 within 2; docs/quality.md round
-    # 19), 2 within 2 (rounds 17-18), 4 within 3 (news 0.425 at p95 149 ms: on the edge of the 150 ms budget),
-    # 0 or 1: off
-    point_top_k: int = Field(default=3, ge=0, le=20)
-    point_within: float = Field(default=3.0, ge=0.0, le=50.0)
+    # 4 within 2.5 (default since round 20, the head read in one batch: news dev top1 0.42 -> 0.435, SQuAD whole
+    # set top3 0.921 -> 0.924, +1.7 ms a news question on average; docs/quality.md round 20), 3 within 3 (round
+    # 19), 2 within 2 (rounds 17-18), 4 within 3 (over the 150 ms p95 budget), 0 or 1: off
+    point_top_k: int = Field(default=4, ge=0, le=20)
+    point_within: float = Field(default=2.5, ge=0.0, le=50.0)
     # a later quote whose sentence vector is closer than `redundant_above` (cosine) to an earlier quote's loses
     # `redundancy` log-odds per unit of cosine above it, so quotes 2-3 say something new (the same story retold by
     # another outlet comes after another fact): 4 over 0.4 (default, chosen for all-MiniLM-L6-v2's cosines: news

@@ -220,23 +220,27 @@ def test_the_pipeline_with_the_pointer_reordering_answers_verbatim(tmp_path_fact
         qa.close()
 
 
-def test_by_default_the_pointer_reorders_the_best_three_within_three_log_odds(tmp_path_factory, embedder) -> None:
-    """The default (round 19; two within 2 in rounds 17-18): the best three sentences within 3 log-odds of the
-    first are read, and the one holding the answer comes first; a fourth sentence is never read."""
+def test_by_default_the_pointer_reorders_the_best_four_within_two_and_a_half_log_odds(
+    tmp_path_factory, embedder
+) -> None:
+    """The default (round 20, the head read in one batch; three within 3 in round 19, two within 2 in rounds
+    17-18): the best four sentences within 2.5 log-odds of the first are read, and the one holding the answer
+    comes first; a fifth sentence is never read."""
     question = "How much did the repairs to the harbour bridge cost?"
     selector = QuoteSelector({}, answer_pointer=BUNDLED)
-    tail = _candidate("The ferry service was withdrawn.", 1.2)
-    ranked = [_candidate(HARBOUR[0], 3.0), _candidate(HARBOUR[1], 1.5), _candidate(HARBOUR[2], 1.4), tail]
+    fourth = _candidate("The ferry service was withdrawn.", 1.2)
+    tail = _candidate("The bridge was painted green.", 1.1)
+    ranked = [_candidate(HARBOUR[0], 3.0), _candidate(HARBOUR[1], 1.5), _candidate(HARBOUR[2], 1.4), fourth, tail]
     out = selector.point(question, ranked)
-    assert out[0].text == HARBOUR[1] and [c.score for c in out] == [3.0, 1.5, 1.4, 1.2]
-    assert all("span" in c.features for c in out[:3]) and out[3] is tail and "span" not in tail.features
-    behind = [_candidate(HARBOUR[0], 3.0), _candidate(HARBOUR[1], -0.5)]  # 3.5 log-odds behind: a clear winner
+    assert out[0].text == HARBOUR[1] and [c.score for c in out] == [3.0, 1.5, 1.4, 1.2, 1.1]
+    assert all("span" in c.features for c in out[:4]) and out[4] is tail and "span" not in tail.features
+    behind = [_candidate(HARBOUR[0], 3.0), _candidate(HARBOUR[1], 0.4)]  # 2.6 log-odds behind: a clear winner
     assert [c.text for c in selector.point(question, behind)] == HARBOUR[:2]
     settings, store = shared_index(tmp_path_factory, embedder)
     qa = QuestionAnswerer(settings, store, embedder)
     try:
         chosen = qa.pipeline.get_component("selector")
-        assert (chosen.point_top_k, chosen.point_within) == (3, 3.0)
+        assert (chosen.point_top_k, chosen.point_within) == (4, 2.5)
     finally:
         qa.close()
 

@@ -46,10 +46,11 @@ MAX_PAIR_WORDS = 50
 # The answer pointer's re-ordering of the head (`QuoteSelector.point`): the first POINT_TOP_K candidates within
 # POINT_WITHIN log-odds of the best, each moved by POINT_WEIGHT × its span mass. The weight was chosen on the
 # tuning halves of SQuAD and the news dev set (docs/quality.md round 15). Since round 19 the pointer has also
-# learned sentences without the answer, so its mass on them falls and a wider head pays: three within 3 log-odds
-# keeps the news p95 within the 150 ms budget, four within 3 reaches its edge (settings POINT_TOP_K / POINT_WITHIN).
-POINT_TOP_K = 3
-POINT_WITHIN = 3.0
+# learned sentences without the answer, so its mass on them falls and a wider head pays. Since round 20 the head is
+# read in one batch, which makes four within 2.5 log-odds cost about what three within 3 read one by one did
+# (four within 3 is over the 150 ms p95 budget; settings POINT_TOP_K / POINT_WITHIN; docs/quality.md round 20).
+POINT_TOP_K = 4
+POINT_WITHIN = 2.5
 POINT_WEIGHT = 0.5
 # A later quote that says again what an earlier one said (the same story retold by another outlet, the same fact
 # in other words) shows the reader nothing new: a candidate whose sentence vector is closer than REDUNDANT_ABOVE
