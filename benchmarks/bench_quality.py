@@ -43,6 +43,7 @@ import news_data
 import numpy as np
 import squad_data
 from embed_cache import DEFAULT_CACHE, CachedEmbedder
+from fit_quality import training_questions
 
 from bot.answer_check import CHECKED_QUOTES, check_features, load_answer_checker
 from bot.finetuned import disabled
@@ -386,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                 cols[name] = Collection("squad", args.stores / "squad", "squad", squad_articles, embedder)
         return cols[name]
 
-    skip = {" ".join(g["question"].split()) for g in json.loads(args.skip.read_text("utf-8"))} if args.skip else set()
+    skip = training_questions(args.skip) if args.skip else set()
 
     def kept(q: dict) -> bool:
         return args.half in (None, q["half"]) and " ".join(q["question"].split()) not in skip

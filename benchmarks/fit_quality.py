@@ -31,6 +31,7 @@ CHECK_FEATURES = list(scoring.CHECK_TERMS)
 # the answer pointer's answer odds on the first three quotes: bench_quality.py reads them for the dump (the pipeline
 # does not use them; docs/quality.md round 20), so they are taken from the dump as they are, like the checker's
 POINT_FEATURES = ["point_odds", "point_odds_2", "point_odds_3"]
+POINT_BEST = "point_best"  # the best odds of the first three quotes, derived here for --extra
 NO_BONUS = ("long",)  # features whose weight may not be positive: length never earns a bonus
 
 
@@ -198,13 +199,14 @@ def cmd_answerability(
     max_flag: float = 0.04,
     extra: tuple[str, ...] = (),
     match: float | None = None,
+    extra_free: bool = False,
 ) -> None:
     """Fit on the tuning halves: answerable (squad, news) against every off-collection set, each set weighted
     equally; the threshold is the highest one that declines at most `max_decline` of each answerable set's
     tuning half, the tentative threshold the highest round one that flags at most `max_flag` of each (answered,
     but shown as the closest passages). Reports every set's held-out half. Records dumped with ANSWER_CHECK on
     fit the checked model (the answer checker's logits as two more features); `extra` names more dumped evidence
-    to fit with (e.g. the pointer's `point_odds`). With `match`, the declines are also reported at the threshold
+    to fit with (e.g. the pointer's `point_odds`), kept to a positive weight unless `extra_free`. With `match`, the declines are also reported at the threshold
     that declines that share of the held-out SQuAD half: it compares evidence at one operating point (set on
     held-out questions, so not a deployable setting)."""
     checked = [n for n in CHECK_FEATURES if any(n in r["ans"] for r in records)]
@@ -219,7 +221,8 @@ def cmd_answerability(
     y = np.array([1.0 if r["answerable"] else 0.0 for r in fit])
     counts = {s: sum(r["set"] == s for r in fit) for s in sets}
     sw = np.array([len(fit) / (len(sets) * counts[r["set"]]) for r in fit])
-    w, b = fit_logistic(x, y, sw, signs=[ANSWERABILITY_SIGNS.get(n, 1) for n in names])
+    signs = [0 if extra_free and n in extra else ANSWERABILITY_SIGNS.get(n, 1) for n in names]
+    w, b = fit_logistic(x, y, sw, signs=signs)
 
     def probs(rs: list[dict]) -> np.ndarray:
         m = matrix(rs)
@@ -247,13 +250,17 @@ def cmd_answerability(
             report[f"{s} {half} flagged"] = round(float(((p >= threshold) & (p < tentative)).mean()), 4)
     print(json.dumps({"declined": report}, indent=2), file=sys.stderr)
     if match is not None:
-        held = np.sort(probs([r for r in records if r["set"] == "squad" and r["half"] == "heldout" and r["ans"]]))
-        at = float(held[int(np.floor(match * len(held)))])
-        matched = {}
-        for s in sorted({r["set"] for r in records}):
-            rs = [r for r in records if r["set"] == s and r["half"] == "heldout"]
-            p = np.array([probs([r])[0] if r["ans"] else 0.0 for r in rs])
-            matched[f"{s} heldout"] = round(float((p < at).mean()), 4)
+
+        def held_out(s: str) -> np.ndarray:  # record by record, as the report above, so ties compare equal
+            return np.array(
+                [probs([r])[0] if r["ans"] else 0.0 for r in records if r["set"] == s and r["half"] == "heldout"]
+            )
+
+        squad = np.sort(held_out("squad"))
+        at = float(squad[int(np.floor(match * len(squad)))])
+        matched = {
+            f"{s} heldout": round(float((held_out(s) < at).mean()), 4) for s in sorted({r["set"] for r in records})
+        }
         print(json.dumps({"matched": match, "threshold": round(at, 4), "declined": matched}), file=sys.stderr)
     weights = {n: round(float(v), 3) for n, v in zip(names, w, strict=True)}
     print(json.dumps({"weights": weights, "bias": round(b, 3), "threshold": threshold, "tentative": tentative}))
@@ -284,6 +291,11 @@ def cmd_floor(records: list[dict]) -> None:
         print(json.dumps({"floor": floor, **row}))
 
 
+def training_questions(path: Path) -> set[str]:
+    """The questions of a training file (a JSON list of {question}), spaced as the dumps space them."""
+    return {" ".join(g["question"].split()) for g in json.loads(path.read_text(encoding="utf-8"))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dumps", type=Path, nargs="+", help="one or more dumps (with the same features)")
@@ -305,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         "answer pointer's: it has read their answer sentences, but never an off-collection quote for them)",
     )
     parser.add_argument("--extra", help="with --answerability: more dumped evidence to fit with (comma-separated)")
+    parser.add_argument("--extra-free", action="store_true", help="let the --extra weights take either sign")
     parser.add_argument("--match", type=float, help="with --answerability: also compare at this held-out SQuAD rate")
     args = parser.parse_args(argv)
     records: list[dict] = []
@@ -317,10 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         records.extend(data["records"])
         features = data["features"]
     if args.exclude:  # e.g. the answer checker's training questions: its logits on them are not a fair sample
-        seen = {" ".join(g["question"].split()) for g in json.loads(args.exclude.read_text(encoding="utf-8"))}
+        seen = training_questions(args.exclude)
         records = [r for r in records if r["question"] not in seen or r["half"] != "tuning"]
     if args.exclude_answerable:
-        seen = {" ".join(g["question"].split()) for g in json.loads(args.exclude_answerable.read_text("utf-8"))}
+        seen = training_questions(args.exclude_answerable)
         records = [r for r in records if r["question"] not in seen or r["half"] != "tuning" or not r["answerable"]]
     if args.ranker:
         from bot.scoring import WEIGHTS
@@ -332,9 +345,11 @@ def main(argv: list[str] | None = None) -> int:
         for r in records:  # the checker's logits (ANSWER_CHECK on) come from the dump as they are
             checks = {k: v for k, v in r["ans"].items() if k in CHECK_FEATURES + POINT_FEATURES}
             r["ans"] = (rebuild(r, features, weights) or r["ans"]) | checks
+            if "point_odds" in checks:
+                r["ans"][POINT_BEST] = max(v for k, v in checks.items() if k in POINT_FEATURES)
         extra = tuple(args.extra.split(",")) if args.extra else ()
         limits = {"squad": args.max_decline_squad, "news": args.max_decline_news}
-        cmd_answerability(records, limits, extra=extra, match=args.match)
+        cmd_answerability(records, limits, extra=extra, match=args.match, extra_free=args.extra_free)
     if args.floor:
         cmd_floor(records)
     return 0
