@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     # 19), 2 within 2 (rounds 17-18), 4 within 3 (over the 150 ms p95 budget), 0 or 1: off
     point_top_k: int = Field(default=4, ge=0, le=20)
     point_within: float = Field(default=2.5, ge=0.0, le=50.0)
+    # quotes 2-3: the pointer also reads the first `later_point_k` sentences within `later_point_within` log-odds
+    # of the best (one batch), and each pick after the first gains `later_point_weight` x its span mass, so a
+    # sentence that answers comes before one that retells the story (bot/components/quote_selector.py): 0 (off,
+    # the default), 10 (news dev top3 0.575 -> 0.61, SQuAD sample 0.930 -> 0.937, the first quote and the decision
+    # unchanged, about +37 ms a news question on one thread: pair it with question_threads=2 on an idle machine;
+    # docs/quality.md round 21)
+    later_point_k: int = Field(default=0, ge=0, le=48)
+    later_point_within: float = Field(default=5.0, ge=0.0, le=50.0)
+    later_point_weight: float = Field(default=1.0, ge=0.0, le=10.0)
     # a later quote whose sentence vector is closer than `redundant_above` (cosine) to an earlier quote's loses
     # `redundancy` log-odds per unit of cosine above it, so quotes 2-3 say something new (the same story retold by
     # another outlet comes after another fact): 4 over 0.4 (default, chosen for all-MiniLM-L6-v2's cosines: news
