@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     # quotes 2-3: the pointer also reads the first `later_point_k` sentences within `later_point_within` log-odds
     # of the best (one batch), and each pick after the first gains `later_point_weight` x its span mass, so a
     # sentence that answers comes before one that retells the story (bot/components/quote_selector.py): 0 (off,
-    # the default), 10 (news dev top3 0.575 -> 0.61, SQuAD sample 0.930 -> 0.937, the first quote and the decision
+    # the default), 10 (news dev top3 0.575 -> 0.61, SQuAD held-out half unchanged, the first quote and the decision
     # unchanged, about +37 ms a news question on one thread: pair it with question_threads=2 on an idle machine;
     # docs/quality.md round 21)
     later_point_k: int = Field(default=0, ge=0, le=48)
