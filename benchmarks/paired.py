@@ -56,18 +56,23 @@ def set_parser(doc: str) -> argparse.ArgumentParser:
 
 
 def selector_ways(col: Any, asked: list[dict], ways: dict[str, dict[str, Any]], repeats: int) -> dict:
-    """Per way (quote selector attributes to set, the first way the baseline): pipeline latencies, the paired
-    extra time against the baseline, and answer-in-top1 / top3 from the first repeat, the ways taking turns
-    question by question on one store (`col`: a bench_quality.Collection)."""
+    """Per way (quote selector attributes to set, the first way the baseline; an attribute a way does not name
+    keeps the selector's own value): pipeline latencies, the paired extra time against the baseline, and
+    answer-in-top1 / top3 from the first repeat, the ways taking turns question by question on one store
+    (`col`: a bench_quality.Collection)."""
     from bench_quality import contains_answer
 
     selector = col.qa.pipeline.get_component("selector")
     selector.warm_up()
+    # an attribute one way sets and another does not is the selector's own value in the other: without the reset
+    # it would keep the value of whichever way ran just before (the turns alternate)
+    names = {name for settings in ways.values() for name in settings}
+    own = {name: getattr(selector, name) for name in names}
     total: dict[str, list[float]] = {w: [] for w in ways}
     hits: dict[str, list[tuple[bool, bool]]] = {w: [] for w in ways}
     for rep, q, way in turns(asked, list(ways), repeats):
-        for name, value in ways[way].items():
-            setattr(selector, name, value)
+        for name in names:
+            setattr(selector, name, ways[way].get(name, own[name]))
         text, day = " ".join(q["question"].split()), q.get("question_date")
         raw, ms = timed(lambda t=text, d=day: col.qa.run_raw(t, as_of=d))
         total[way].append(ms)
