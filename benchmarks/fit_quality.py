@@ -206,9 +206,9 @@ def cmd_answerability(
     tuning half, the tentative threshold the highest round one that flags at most `max_flag` of each (answered,
     but shown as the closest passages). Reports every set's held-out half. Records dumped with ANSWER_CHECK on
     fit the checked model (the answer checker's logits as two more features); `extra` names more dumped evidence
-    to fit with (e.g. the pointer's `point_odds`), kept to a positive weight unless `extra_free`. With `match`, the declines are also reported at the threshold
-    that declines that share of the held-out SQuAD half: it compares evidence at one operating point (set on
-    held-out questions, so not a deployable setting)."""
+    to fit with (e.g. the pointer's `point_odds`), kept to a positive weight unless `extra_free`. With `match`,
+    the declines are also reported at the threshold that declines that share of the held-out SQuAD half: it
+    compares evidence at one operating point (set on held-out questions, so not a deployable setting)."""
     checked = [n for n in CHECK_FEATURES if any(n in r["ans"] for r in records)]
     names = ANSWERABILITY_FEATURES + checked + list(extra)
 

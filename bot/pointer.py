@@ -77,8 +77,9 @@ class AnswerPointer:
         return self.distributions(question, [quote])[0]
 
     def distributions(self, question: str, quotes: list[str]) -> list[SpanDistribution | None]:
-        """`distribution` of each quote, read in one padded batch: the head's re-ordering reads three quotes per
-        question, and one pass costs less than three (docs/quality.md round 20)."""
+        """`distribution` of each quote, read in one padded batch: the head's re-ordering reads up to four quotes
+        per question (and the opt-in later reads up to ten), and one pass costs less than one per quote
+        (docs/quality.md round 20)."""
         if not quotes:
             return []
         with self._tokenize:

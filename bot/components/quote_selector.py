@@ -373,13 +373,12 @@ class QuoteSelector(StoreUser):
         masses = np.zeros(len(pool))
         if self.later_point_k < 2 or reads is None or not question or len(pool) < 2:
             return masses
-        best = pool[0].score
-        read = [i for i, c in enumerate(pool[: self.later_point_k]) if c.score >= best - self.later_point_within]
+        read = _head(pool, self.later_point_k, self.later_point_within)  # best first: the first len(read) of pool
         if len(read) < 2:
             return masses
         with torch_threads(self.threads):
-            dists = reads.distributions(question, [pool[i].text for i in read])
-        found = {i: d.log_mass for i, d in zip(read, dists, strict=True) if d is not None}
+            dists = reads.distributions(question, [c.text for c in read])
+        found = {i: d.log_mass for i, d in enumerate(dists) if d is not None}
         if not found:
             return masses
         floor = min(found.values())
