@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,16 @@ def questions(which: str, limit: int) -> list[dict]:
     return squad_data.load_questions(squad_data.DEFAULT_EVAL)[::10][:limit]
 
 
-def main(argv: list[str] | None = None, ways: dict[str, dict[str, Any]] = WAYS, doc: str = __doc__) -> int:
+def main(
+    argv: list[str] | None = None,
+    ways: dict[str, dict[str, Any]] = WAYS,
+    doc: str = __doc__,
+    arrange: Callable[[str], None] | None = None,
+) -> int:
     args = set_parser(doc).parse_args(argv)
     col = collection(args.set, args.stores)
     try:
-        report = selector_ways(col, questions(args.set, args.limit), ways, args.repeats)
+        report = selector_ways(col, questions(args.set, args.limit), ways, args.repeats, arrange)
     finally:
         col.close()
     print_ways(report, list(ways), args.set)

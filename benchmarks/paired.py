@@ -55,11 +55,17 @@ def set_parser(doc: str) -> argparse.ArgumentParser:
     return parser
 
 
-def selector_ways(col: Any, asked: list[dict], ways: dict[str, dict[str, Any]], repeats: int) -> dict:
+def selector_ways(
+    col: Any,
+    asked: list[dict],
+    ways: dict[str, dict[str, Any]],
+    repeats: int,
+    arrange: Callable[[str], None] | None = None,
+) -> dict:
     """Per way (quote selector attributes to set, the first way the baseline; an attribute a way does not name
     keeps the selector's own value): pipeline latencies, the paired extra time against the baseline, and
     answer-in-top1 / top3 from the first repeat, the ways taking turns question by question on one store
-    (`col`: a bench_quality.Collection)."""
+    (`col`: a bench_quality.Collection; `arrange(way)`, when given, sets up the rest of a way before its turn)."""
     from bench_quality import contains_answer
 
     selector = col.qa.pipeline.get_component("selector")
@@ -73,6 +79,8 @@ def selector_ways(col: Any, asked: list[dict], ways: dict[str, dict[str, Any]], 
     for rep, q, way in turns(asked, list(ways), repeats):
         for name in names:
             setattr(selector, name, ways[way].get(name, own[name]))
+        if arrange is not None:
+            arrange(way)
         text, day = " ".join(q["question"].split()), q.get("question_date")
         raw, ms = timed(lambda t=text, d=day: col.qa.run_raw(t, as_of=d))
         total[way].append(ms)

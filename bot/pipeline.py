@@ -30,6 +30,7 @@ from bot.components.quote_selector import QuoteSelector
 from bot.components.quote_verifier import QuoteVerifier
 from bot.components.resources import StoreResources
 from bot.components.retriever import HybridRetriever
+from bot.cores import CORES
 from bot.dates import parse_day
 from bot.finetuned import disabled
 from bot.scoring import CHECKED, SCORES_ONLY
@@ -91,6 +92,7 @@ def build_pipeline(
             later_point_k=settings.later_point_k,
             later_point_within=settings.later_point_within,
             later_point_weight=settings.later_point_weight,
+            read_parts=settings.read_parts,
             redundancy=settings.redundancy,
             redundant_above=settings.redundant_above,
         ),
@@ -278,13 +280,14 @@ class QuestionAnswerer:
         inputs = pipeline_inputs(
             query, original=original, context=context, filters=filters, top_k=max(1, top_k), as_of=as_of
         )
-        result = self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
-        answer: Answer = result["generator"]["answer"]
-        stats = self.resources.corpus_stats()
-        answered = not (answer.abstained or answer.tentative)
-        answer.absent = absent_words(original or query, stats.df, names_only=answered, folded=stats.folded())
-        if answer.abstained and self.settings.respell:
-            answer.did_you_mean = self.respelled_if_answered(query, original, context, filters, top_k, as_of)
+        with CORES.busy():  # this question's thread holds a core: other questions' reads do not take it
+            result = self.pipeline.run(inputs, include_outputs_from=include_outputs_from)
+            answer: Answer = result["generator"]["answer"]
+            stats = self.resources.corpus_stats()
+            answered = not (answer.abstained or answer.tentative)
+            answer.absent = absent_words(original or query, stats.df, names_only=answered, folded=stats.folded())
+            if answer.abstained and self.settings.respell:
+                answer.did_you_mean = self.respelled_if_answered(query, original, context, filters, top_k, as_of)
         return result
 
     def respelled_if_answered(

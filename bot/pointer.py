@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.cores import in_parts
 from bot.finetuned import BUNDLED, load_finetuned, shared
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "models" / "minilm-l6-squad-span-top4.safetensors"
@@ -76,10 +77,18 @@ class AnswerPointer:
         """Start/end probabilities over the quote's tokens (None when the quote has no token)."""
         return self.distributions(question, [quote])[0]
 
-    def distributions(self, question: str, quotes: list[str]) -> list[SpanDistribution | None]:
-        """`distribution` of each quote, read in one padded batch: the head's re-ordering reads up to four quotes
-        per question (and the opt-in later reads up to ten), and one pass costs less than one per quote
-        (docs/quality.md round 20)."""
+    def distributions(
+        self, question: str, quotes: list[str], parts: int = 1, first: int | None = None
+    ) -> list[SpanDistribution | None]:
+        """`distribution` of each quote, read in padded batches: the head's re-ordering reads up to four quotes
+        per question (and the later reads up to ten), and one pass costs less than one per quote (docs/quality.md
+        round 20). `parts` > 1 splits the quotes into that many batches of similar length, `first` keeps the
+        first quotes' batches apart from the rest's, and the batches run on spare cores when there are any
+        (bot/cores.py `in_parts`)."""
+        return in_parts(lambda batch: self._batch(question, batch), quotes, parts, first)
+
+    def _batch(self, question: str, quotes: list[str]) -> list[SpanDistribution | None]:
+        """One padded batch of `distributions`."""
         if not quotes:
             return []
         with self._tokenize:
@@ -126,18 +135,24 @@ class RememberedReads:
     (QuoteSelector.point) reads the best sentences, and the lead of the first quote, mostly one of them, reuses
     that read. Made per question, so threads never share one."""
 
-    def __init__(self, pointer: AnswerPointer) -> None:
+    def __init__(self, pointer: AnswerPointer, parts: int = 1) -> None:
         self.pointer = pointer
+        self.parts = parts  # AnswerPointer.distributions' parts
         self._seen: dict[tuple[str, str], SpanDistribution | None] = {}
 
     def distribution(self, question: str, quote: str) -> SpanDistribution | None:
         return self.distributions(question, [quote])[0]
 
-    def distributions(self, question: str, quotes: list[str]) -> list[SpanDistribution | None]:
-        """Each quote's read, the ones not read yet in one batch."""
+    def distributions(
+        self, question: str, quotes: list[str], then: list[str] | None = None
+    ) -> list[SpanDistribution | None]:
+        """Each quote's read, the ones not read yet in one call; `then` are read in the same call, in batches of
+        their own (so the quotes' reads are the same with or without them), and remembered for later."""
         unread = list(dict.fromkeys(q for q in quotes if (question, q) not in self._seen))
-        if unread:
-            for quote, dist in zip(unread, self.pointer.distributions(question, unread), strict=True):
+        more = [q for q in dict.fromkeys(then or []) if (question, q) not in self._seen and q not in unread]
+        if unread or more:
+            dists = self.pointer.distributions(question, unread + more, self.parts, first=len(unread))
+            for quote, dist in zip(unread + more, dists, strict=True):
                 self._seen[(question, quote)] = dist
         return [self._seen[(question, q)] for q in quotes]
 

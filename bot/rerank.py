@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.cores import in_parts
 from bot.finetuned import BUNDLED, load_finetuned, shared
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent / "models" / "minilm-l6-qnli-top3.safetensors"
@@ -46,10 +47,15 @@ class CrossScorer:
         self._tokenize = threading.Lock()  # a fast tokenizer's truncation state is not thread-safe
         self._torch = torch
 
-    def scores(self, question: str, texts: list[str]) -> np.ndarray:
-        """Relevance logits of `texts` for `question` (higher: more likely to hold the answer)."""
+    def scores(self, question: str, texts: list[str], parts: int = 1) -> np.ndarray:
+        """Relevance logits of `texts` for `question` (higher: more likely to hold the answer); `parts` > 1 reads
+        them in that many batches, on spare cores when there are any (bot/cores.py)."""
         if not texts:
             return np.zeros(0, dtype=np.float32)
+        return np.asarray(in_parts(lambda batch: self._batch(question, batch).tolist(), texts, parts), np.float32)
+
+    def _batch(self, question: str, texts: list[str]) -> np.ndarray:
+        """One padded batch of `scores`."""
         with self._tokenize:
             batch = self.tokenizer(
                 [question] * len(texts),

@@ -105,11 +105,15 @@ class Settings(BaseSettings):
     # of the best (one batch), and each pick after the first gains `later_point_weight` x its span mass, so a
     # sentence that answers comes before one that retells the story (bot/components/quote_selector.py): 0 (off,
     # the default), 10 (news dev top3 0.575 -> 0.61, SQuAD held-out half unchanged, the first quote and the decision
-    # unchanged, about +37 ms a news question on one thread: pair it with question_threads=2 on an idle machine;
-    # docs/quality.md round 21)
+    # unchanged, about +37 ms a news question on one thread, +31 ms with read_parts=2; docs/quality.md rounds 21-22)
     later_point_k: int = Field(default=0, ge=0, le=48)
     later_point_within: float = Field(default=5.0, ge=0.0, le=50.0)
     later_point_weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    # a read of several sentences by the pointer or the answer checker is split into this many batches of similar
+    # length, and the batches run on spare cores while no other question or reindex is running (bot/cores.py):
+    # 2 (default: the idle core of a 2-core machine answers part of the question; docs/quality.md round 22),
+    # 1: one batch on the question's thread. Ignored with question_threads > 1 or on a GPU.
+    read_parts: int = Field(default=2, ge=1, le=16)
     # a later quote whose sentence vector is closer than `redundant_above` (cosine) to an earlier quote's loses
     # `redundancy` log-odds per unit of cosine above it, so quotes 2-3 say something new (the same story retold by
     # another outlet comes after another fact): 4 over 0.4 (default, chosen for all-MiniLM-L6-v2's cosines: news

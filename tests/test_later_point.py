@@ -26,9 +26,9 @@ class Counting:
         self.inner = inner
         self.batches: list[list[str]] = []
 
-    def distributions(self, question: str, quotes: list[str]) -> list:
+    def distributions(self, question: str, quotes: list[str], parts: int = 1, first: int | None = None) -> list:
         self.batches.append(list(quotes))
-        return self.inner.distributions(question, quotes)
+        return self.inner.distributions(question, quotes, parts, first)
 
 
 def _candidate(n: int, text: str, score: float) -> SentenceCandidate:
@@ -118,3 +118,36 @@ def test_the_checker_reads_the_fused_order_so_the_decision_never_changes(tmp_pat
             qa.close()
     assert shown[10] != shown[0] and shown[10][0] == shown[0][0]  # quote 3 differs: the test is not vacuous
     assert checked[10] == checked[0] == shown[0]
+
+
+class Recording(Counting):
+    """Counting, with the `first` of every call."""
+
+    def __init__(self, inner: AnswerPointer) -> None:
+        super().__init__(inner)
+        self.firsts: list[int | None] = []
+
+    def distributions(self, question: str, quotes: list[str], parts: int = 1, first: int | None = None) -> list:
+        self.firsts.append(first)
+        return super().distributions(question, quotes, parts, first)
+
+
+def test_the_head_and_the_later_reads_are_one_call_and_the_head_reads_the_same() -> None:
+    """With the later reads on, the head's re-ordering reads the later candidates in its own call, in batches of
+    their own (`first`), so both share the spare core, `select` reads nothing more, and the head's masses (which
+    pick the first quote) are the same as with the later reads off."""
+    ranked = [_candidate(n, t, s) for n, (t, s) in enumerate([(FIRST, 5.0), (TOPIC, 4.8), (ANSWER, 2.0), (FAR, -1.0)])]
+    masses = {}
+    for k in (0, 10):
+        pointer = Recording(load_pointer(BUNDLED, precision="int8"))
+        reads = RememberedReads(pointer, parts=2)
+        selector = QuoteSelector({}, answer_pointer=BUNDLED, later_point_k=k)
+        head = selector.point(QUESTION, [_candidate(c.start, c.text, c.score) for c in ranked], reads)
+        masses[k] = {c.text: c.features["span"] for c in head if "span" in c.features}
+        if k:
+            assert pointer.batches == [[FIRST, TOPIC, ANSWER]] and pointer.firsts == [2]  # FAR: past the floor
+            selector.select(head, 3, question=QUESTION, reads=reads)
+            assert all(batch == [] or set(batch) <= {FIRST} for batch in pointer.batches[1:])
+        else:
+            assert pointer.batches == [[FIRST, TOPIC]]
+    assert masses[0] == masses[10] and set(masses[0]) == {FIRST, TOPIC}

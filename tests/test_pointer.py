@@ -162,9 +162,9 @@ def test_remembered_reads_batch_the_unread_quotes_and_read_each_once() -> None:
         def __init__(self, inner: AnswerPointer) -> None:
             self.inner = inner
 
-        def distributions(self, question: str, quotes: list[str]) -> list:
+        def distributions(self, question: str, quotes: list[str], parts: int = 1, first: int | None = None) -> list:
             batches.append(list(quotes))
-            return self.inner.distributions(question, quotes)
+            return self.inner.distributions(question, quotes, parts, first)
 
     question = "How much did the repairs to the harbour bridge cost?"
     reads = RememberedReads(Counting(load_pointer(BUNDLED, precision="int8")))

@@ -47,8 +47,9 @@ MAX_PAIR_WORDS = 50
 # POINT_WITHIN log-odds of the best, each moved by POINT_WEIGHT × its span mass. The weight was chosen on the
 # tuning halves of SQuAD and the news dev set (docs/quality.md round 15). Since round 19 the pointer has also
 # learned sentences without the answer, so its mass on them falls and a wider head pays. Since round 20 the head is
-# read in one batch, which makes four within 2.5 log-odds cost about what three within 3 read one by one did
-# (four within 3 is over the 150 ms p95 budget; settings POINT_TOP_K / POINT_WITHIN; docs/quality.md round 20).
+# read in one call, which makes four within 2.5 log-odds cost about what three within 3 read one by one did
+# (four within 3 is over the 150 ms p95 budget; settings POINT_TOP_K / POINT_WITHIN; docs/quality.md round 20);
+# since round 22 that call is two batches, side by side on the spare core (READ_PARTS).
 POINT_TOP_K = 4
 POINT_WITHIN = 2.5
 POINT_WEIGHT = 0.5
@@ -61,13 +62,17 @@ REDUNDANCY = 4.0
 REDUNDANT_ABOVE = 0.4
 # Quotes 2-3 are where a reader looks when the first quote does not answer. The pointer also reads the first
 # LATER_POINT_K candidates within LATER_POINT_WITHIN log-odds of the best (the quote floor: further behind, the
-# composer drops them anyway), in one batch, and each later pick gains LATER_POINT_WEIGHT × its span mass, so a
-# sentence where the reader finds an answer comes before one that only retells the story. The first quote is
-# unchanged. The numbers were chosen on the tuning halves of SQuAD and the news dev set; off by default: about six
-# more reads cost +37 ms a news question on one thread (news top3 0.575 -> 0.61 with 10; docs/quality.md round 21).
+# composer drops them anyway), with the head's reads, and each later pick gains LATER_POINT_WEIGHT × its span
+# mass, so a sentence where the reader finds an answer comes before one that only retells the story. The first
+# quote is unchanged. The numbers were chosen on the tuning halves of SQuAD and the news dev set; off by default: about six
+# more reads cost +37 ms a news question on one thread, +31 ms in parts (news top3 0.575 -> 0.61 with 10;
+# docs/quality.md rounds 21-22).
 LATER_POINT_K = 0
 LATER_POINT_WITHIN = 5.0
 LATER_POINT_WEIGHT = 1.0
+# A read of several sentences (the head, the later reads, the checker's quotes 2-3) is split into READ_PARTS
+# batches of similar length, run on the spare core when no other question or reindex is running (bot/cores.py).
+READ_PARTS = 2
 LEAD_DRAFTS = 3  # drafts that get a lead (the first verified one is used; the composer has a fallback)
 
 
@@ -123,6 +128,7 @@ class QuoteSelector(StoreUser):
         later_point_k: int = LATER_POINT_K,
         later_point_within: float = LATER_POINT_WITHIN,
         later_point_weight: float = LATER_POINT_WEIGHT,
+        read_parts: int = READ_PARTS,
     ) -> None:
         self.store_params = dict(store_params)
         self.weights = dict(weights or WEIGHTS)
@@ -147,10 +153,16 @@ class QuoteSelector(StoreUser):
         self.later_point_k = later_point_k
         self.later_point_within = later_point_within
         self.later_point_weight = later_point_weight
+        self.read_parts = read_parts
         self._store = None
         self._cross = None
         self._pointer = None
         self._checker = None
+
+    def parts(self) -> int:
+        """How many batches a read of several sentences is split into (bot/cores.py): `read_parts` with one torch
+        thread on the CPU; with more threads, or on a GPU, one batch uses the cores already."""
+        return self.read_parts if self.threads == 1 and self.device == "cpu" else 1
 
     def warm_up(self) -> None:
         if self.reranker is not None and self._cross is None:
@@ -186,6 +198,7 @@ class QuoteSelector(StoreUser):
             later_point_k=self.later_point_k,
             later_point_within=self.later_point_within,
             later_point_weight=self.later_point_weight,
+            read_parts=self.read_parts,
         )
 
     @classmethod
@@ -227,7 +240,7 @@ class QuoteSelector(StoreUser):
             return ranked
         self.warm_up()
         with torch_threads(self.threads):
-            logits = self._cross.scores(question, [c.text for c in head])
+            logits = self._cross.scores(question, [c.text for c in head], self.parts())
         for c, z in zip(head, logits, strict=True):
             c.features["cross"] = float(z)
         return _reordered(ranked, head, lambda c: c.score + self.cross_weight * c.features["cross"])
@@ -246,9 +259,15 @@ class QuoteSelector(StoreUser):
         if len(head) < 2:
             return ranked
         self.warm_up()
-        reader = reads or RememberedReads(self._pointer)
+        reader = reads or RememberedReads(self._pointer, self.parts())
+        later: list[str] = []
+        if reads is not None and self.later_point_k >= 2:
+            # the later reads' sentences are the same after this re-ordering (the head keeps its scores): read
+            # them in the head's call, in batches of their own, so the spare core shares both (`select` finds
+            # them read) and the head's reads, which pick the first quote, are the same as without them
+            later = [c.text for c in _head(ranked, self.later_point_k, self.later_point_within)]
         with torch_threads(self.threads):
-            dists = reader.distributions(question, [c.text for c in head])
+            dists = reader.distributions(question, [c.text for c in head], then=later)
         for c, dist in zip(head, dists, strict=True):
             c.features["span"] = dist.log_mass if dist is not None else -1e3  # a sentence with no token: last
         return _reordered(ranked, head, lambda c: c.score + self.point_weight * c.features["span"])
@@ -273,7 +292,7 @@ class QuoteSelector(StoreUser):
         the question is asked, default today)."""
         dates = question_dates(f"{context} {question}" if context else question, as_of)
         self.warm_up()
-        reads = RememberedReads(self._pointer) if self._pointer is not None else None  # each quote read once
+        reads = RememberedReads(self._pointer, self.parts()) if self._pointer is not None else None  # read once
         ranked = self.score(question, embedding, pool, context, as_of, dates, reads)
         stats = self.resources.corpus_stats()
         drafts = self.select(ranked, limit, question=question, weight=stats.idf, reads=reads)
@@ -308,7 +327,7 @@ class QuoteSelector(StoreUser):
 
         def score(batch: list[str]) -> list[float]:
             with torch_threads(self.threads):
-                return self._checker.scores(question, batch).tolist()
+                return self._checker.scores(question, batch, self.parts()).tolist()
 
         texts = [d.quote.text for d in drafts[:CHECKED_QUOTES]]
         return read_until_settled(score, texts, base, model.weights, cuts)
@@ -367,8 +386,8 @@ class QuoteSelector(StoreUser):
 
     def _later_masses(self, question: str, pool: list[SentenceCandidate], reads: RememberedReads | None) -> np.ndarray:
         """Per candidate of `pool` (best first), the pointer's span mass for the picks after the first: read for
-        the first `later_point_k` within `later_point_within` log-odds of the best (one batch; the head's reads
-        are reused), measured from the lowest mass read, so a candidate not read counts as the weakest one read
+        the first `later_point_k` within `later_point_within` log-odds of the best (mostly in the head's call, by
+        `point`; what is left in one call here), measured from the lowest mass read, so a candidate not read counts as the weakest one read
         and only its fused score ranks it."""
         masses = np.zeros(len(pool))
         if self.later_point_k < 2 or reads is None or not question or len(pool) < 2:

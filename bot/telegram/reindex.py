@@ -23,6 +23,7 @@ from typing import Any
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
+from bot.cores import CORES
 from bot.telegram.jobfence import FencedStore, StoreClosedError
 from bot.telegram.net import send_with_retry
 from bot.telegram.render import esc, source_line
@@ -266,7 +267,8 @@ class Reindexer:
             status.stage, status.done, status.total = stage, done, total
 
         self._job_store = FencedStore(self.store, self._stopped)
-        result = job.run(self._job_store, progress)
+        with CORES.busy():  # a reindex holds a core: questions asked meanwhile read on their own threads
+            result = job.run(self._job_store, progress)
         self.last_result = result
         self.refresh()
         return job.describe(result)
