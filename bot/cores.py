@@ -16,17 +16,31 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
 
-def machine_cores() -> int:
-    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+def machine_cores(quota: Path = CGROUP_CPU_MAX) -> int:
+    """The cores this process may use: its CPU affinity (not the machine's count), and no more than a container's
+    CPU quota (cgroup v2 `cpu.max`, whole cores), where parts side by side would only be throttled."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    allowed = quota_cores(quota)
+    return max(1, min(cores, allowed) if allowed else cores)
+
+
+def quota_cores(path: Path) -> int | None:
+    """The whole cores a cgroup v2 `cpu.max` ("<quota> <period>" or "max <period>") allows; None without one."""
+    try:
+        quota, period = path.read_text(encoding="ascii").split()[:2]
+        return None if quota == "max" else max(1, int(float(quota) // float(period)))
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
 
 
 class CoreBudget:

@@ -3,6 +3,7 @@ thread only while no other question or reindex holds the core, and an answer nev
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from fixtures.support import shared_index
 
-from bot.cores import CORES, CoreBudget, in_parts, parts_of
+from bot.cores import CORES, CoreBudget, in_parts, machine_cores, parts_of, quota_cores
 from bot.pipeline import QuestionAnswerer
 from bot.pointer import BUNDLED, load_pointer
 
@@ -166,3 +167,15 @@ def test_a_part_that_reads_in_parts_itself_does_not_wait_for_itself() -> None:
     with budget.busy():
         assert in_parts(outer, QUOTES, 2, budget=budget) == QUOTES
     assert len(set(inner_threads)) == 2 and budget.taken == 0
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "cores"), [("max 100000\n", None), ("100000 100000\n", 1), ("150000 100000", 1), ("400000 100000", 4)]
+)
+def test_a_container_quota_caps_the_cores(tmp_path, cpu_max: str, cores: int | None) -> None:
+    """Under a CPU quota of one core, parts side by side would only be throttled: the budget counts whole cores."""
+    path = tmp_path / "cpu.max"
+    path.write_text(cpu_max, encoding="ascii")
+    assert quota_cores(path) == cores
+    assert machine_cores(path) == min(len(os.sched_getaffinity(0)), cores or 64)
+    assert quota_cores(tmp_path / "missing") is None and machine_cores(tmp_path / "missing") >= 1
