@@ -5,9 +5,9 @@ reads (`LATER_POINT_K`), in one run.
     python benchmarks/bench_read_parts.py --stores /tmp/quality2 --streams 2 [--block 20]
 
 One stream (the default): the ways take turns on every question in one process (bench_point_head.py's runner), so
-the machine's noise falls on all alike. A busy way ("... busy", "later r21") runs with no spare core (as when another question
-or a reindex is running), so its parts run one after the other on the question's thread: its answers must be
-the same as the idle way's, only its time may differ.
+the machine's noise falls on all alike. A busy way ("... busy", and "later r21", round 21's later reads) runs
+with no spare core, as when another question or a reindex is running, so its parts run one after the other on
+the question's thread: its answers must be the same as the idle way's, only its time may differ.
 
 `--streams 2`: a busy group. Two threads ask at once, each its half of the questions, through the pipeline (so
 each holds a core and neither finds one spare); the ways take turns in blocks of `--block` questions per

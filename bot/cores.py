@@ -21,6 +21,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+HELPER_PREFIX = "read-part"
 
 
 def machine_cores(quota: Path = CGROUP_CPU_MAX) -> int:
@@ -69,8 +70,10 @@ class CoreBudget:
                 self._taken -= 1
 
     def spare(self, wanted: int) -> int:
-        """Take up to `wanted` idle cores; the caller gives them back with `give_back`. A grant never exceeds the
-        helper threads that are free, so a part that splits its own read cannot wait on itself."""
+        """Take up to `wanted` idle cores; the caller gives them back with `give_back`. None on a helper thread: a
+        part that split its own read would queue the new parts behind itself and wait for ever."""
+        if threading.current_thread().name.startswith(HELPER_PREFIX):
+            return 0
         with self._lock:
             granted = max(0, min(wanted, self.cores - max(self._taken, 1)))
             self._taken += granted
@@ -84,7 +87,7 @@ class CoreBudget:
         """Run `call` on the shared helper threads (one per core beyond the first)."""
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max(1, self.cores - 1), thread_name_prefix="read-part")
+                self._pool = ThreadPoolExecutor(max(1, self.cores - 1), thread_name_prefix=HELPER_PREFIX)
             pool = self._pool
         return pool.submit(call)
 

@@ -152,8 +152,9 @@ def test_a_question_holds_a_core_while_it_runs(tmp_path_factory, embedder) -> No
 
 
 def test_a_part_that_reads_in_parts_itself_does_not_wait_for_itself() -> None:
-    """A part that splits its own read finishes: the helper it runs on holds the spare core, so it is granted
-    none and reads its parts itself instead of queueing them behind itself."""
+    """A part on the helper thread that splits its own read is granted no core: with one, it would queue its
+    parts behind itself on the one helper thread and wait for ever (here nothing holds a core for the caller, so
+    the budget alone would grant it one)."""
     budget = CoreBudget(2)
     inner_threads: list[str] = []
 
@@ -164,9 +165,12 @@ def test_a_part_that_reads_in_parts_itself_does_not_wait_for_itself() -> None:
     def outer(batch: list[str]) -> list[str]:
         return in_parts(inner, [*batch, "x", "yy"], 2, budget=budget)[: len(batch)]
 
-    with budget.busy():
-        assert in_parts(outer, QUOTES, 2, budget=budget) == QUOTES
-    assert len(set(inner_threads)) == 2 and budget.taken == 0
+    out: list[list[str]] = []
+    caller = threading.Thread(target=lambda: out.append(in_parts(outer, QUOTES, 2, budget=budget)), daemon=True)
+    caller.start()
+    caller.join(timeout=10)
+    assert not caller.is_alive(), "the nested read waited for itself"
+    assert out == [QUOTES] and len(set(inner_threads)) == 2 and budget.taken == 0
 
 
 @pytest.mark.parametrize(

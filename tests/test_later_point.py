@@ -136,13 +136,13 @@ def test_the_head_and_the_later_reads_are_one_call_and_the_head_reads_the_same()
     """With the later reads on, the head's re-ordering reads the later candidates in its own call, in batches of
     their own (`first`), so both share the spare core, `select` reads nothing more, and the head's masses (which
     pick the first quote) are the same as with the later reads off."""
-    ranked = [_candidate(n, t, s) for n, (t, s) in enumerate([(FIRST, 5.0), (TOPIC, 4.8), (ANSWER, 2.0), (FAR, -1.0)])]
+    scored = [(FIRST, 5.0), (TOPIC, 4.8), (ANSWER, 2.0), (FAR, -1.0)]
     masses = {}
     for k in (0, 10):
         pointer = Recording(load_pointer(BUNDLED, precision="int8"))
         reads = RememberedReads(pointer, parts=2)
         selector = QuoteSelector({}, answer_pointer=BUNDLED, later_point_k=k)
-        head = selector.point(QUESTION, [_candidate(c.start, c.text, c.score) for c in ranked], reads)
+        head = selector.point(QUESTION, [_candidate(n, t, s) for n, (t, s) in enumerate(scored)], reads)
         masses[k] = {c.text: c.features["span"] for c in head if "span" in c.features}
         if k:
             assert pointer.batches == [[FIRST, TOPIC, ANSWER]] and pointer.firsts == [2]  # FAR: past the floor

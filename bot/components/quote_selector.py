@@ -64,9 +64,9 @@ REDUNDANT_ABOVE = 0.4
 # LATER_POINT_K candidates within LATER_POINT_WITHIN log-odds of the best (the quote floor: further behind, the
 # composer drops them anyway), with the head's reads, and each later pick gains LATER_POINT_WEIGHT × its span
 # mass, so a sentence where the reader finds an answer comes before one that only retells the story. The first
-# quote is unchanged. The numbers were chosen on the tuning halves of SQuAD and the news dev set; off by default: about six
-# more reads cost +37 ms a news question on one thread, +31 ms in parts (news top3 0.575 -> 0.61 with 10;
-# docs/quality.md rounds 21-22).
+# quote is unchanged. The numbers were chosen on the tuning halves of SQuAD and the news dev set; off by default:
+# about six more reads cost +37 ms a news question on one thread, +31 ms in parts (news top3 0.575 -> 0.61 with
+# 10; docs/quality.md rounds 21-22).
 LATER_POINT_K = 0
 LATER_POINT_WITHIN = 5.0
 LATER_POINT_WEIGHT = 1.0
@@ -387,8 +387,8 @@ class QuoteSelector(StoreUser):
     def _later_masses(self, question: str, pool: list[SentenceCandidate], reads: RememberedReads | None) -> np.ndarray:
         """Per candidate of `pool` (best first), the pointer's span mass for the picks after the first: read for
         the first `later_point_k` within `later_point_within` log-odds of the best (mostly in the head's call, by
-        `point`; what is left in one call here), measured from the lowest mass read, so a candidate not read counts as the weakest one read
-        and only its fused score ranks it."""
+        `point`; what is left in one call here), measured from the lowest mass read, so a candidate not read
+        counts as the weakest one read and only its fused score ranks it."""
         masses = np.zeros(len(pool))
         if self.later_point_k < 2 or reads is None or not question or len(pool) < 2:
             return masses
