@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_point_head
 from bench_pointer_precision import collection
-from paired import latency
+from paired import latency, set_parser
 
 from bot.cores import CORES, machine_cores
 
@@ -99,8 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     known, rest = parser.parse_known_args(argv)
     if known.streams == 1:
         return bench_point_head.main(rest, ways=WAYS, doc=__doc__, arrange=arrange)
-    from paired import set_parser
-
     args = set_parser(__doc__).parse_args(rest)
     args.block = known.block
     return streams(args)

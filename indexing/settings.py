@@ -102,14 +102,14 @@ class Settings(BaseSettings):
     point_top_k: int = Field(default=4, ge=0, le=20)
     point_within: float = Field(default=2.5, ge=0.0, le=50.0)
     # quotes 2-3: the pointer also reads the first `later_point_k` sentences within `later_point_within` log-odds
-    # of the best (one batch), and each pick after the first gains `later_point_weight` x its span mass, so a
-    # sentence that answers comes before one that retells the story (bot/components/quote_selector.py): 0 (off,
-    # the default), 10 (news dev top3 0.575 -> 0.61, SQuAD held-out half unchanged, the first quote and the decision
+    # of the best (read with the head's sentences), and each pick after the first gains `later_point_weight` x its
+    # span mass, so a sentence that answers comes before one that retells the story
+    # (bot/components/quote_selector.py): 0 (off, the default), 10 (news dev top3 0.575 -> 0.61, SQuAD held-out half unchanged, the first quote and the decision
     # unchanged, about +37 ms a news question on one thread, +31 ms with read_parts=2; docs/quality.md rounds 21-22)
     later_point_k: int = Field(default=0, ge=0, le=48)
     later_point_within: float = Field(default=5.0, ge=0.0, le=50.0)
     later_point_weight: float = Field(default=1.0, ge=0.0, le=10.0)
-    # a read of several sentences by the pointer or the answer checker is split into this many batches of similar
+    # a read of several sentences by the pointer or a cross-encoder is split into this many batches of similar
     # length, and the batches run on spare cores while no other question or reindex is running (bot/cores.py):
     # 2 (default: the idle core of a 2-core machine answers part of the question; docs/quality.md round 22),
     # 1: one batch on the question's thread. Ignored with question_threads > 1 or on a GPU.
