@@ -104,8 +104,9 @@ class Settings(BaseSettings):
     # quotes 2-3: the pointer also reads the first `later_point_k` sentences within `later_point_within` log-odds
     # of the best (read with the head's sentences), and each pick after the first gains `later_point_weight` x its
     # span mass, so a sentence that answers comes before one that retells the story
-    # (bot/components/quote_selector.py): 0 (off, the default), 10 (news dev top3 0.575 -> 0.61, SQuAD held-out half unchanged, the first quote and the decision
-    # unchanged, about +37 ms a news question on one thread, +31 ms with read_parts=2; docs/quality.md rounds 21-22)
+    # (bot/components/quote_selector.py): 0 (off, the default), 10 (news dev top3 0.575 -> 0.61, SQuAD held-out
+    # half unchanged, the first quote and the decision unchanged, about +37 ms a news question on one thread, +31 ms
+    # with read_parts=2; docs/quality.md rounds 21-22)
     later_point_k: int = Field(default=0, ge=0, le=48)
     later_point_within: float = Field(default=5.0, ge=0.0, le=50.0)
     later_point_weight: float = Field(default=1.0, ge=0.0, le=10.0)
